@@ -1,0 +1,82 @@
+// Command witaj is the witaj help desk in one binary: the service, a
+// console chat on the local FAQ, and the editors' FAQ tools.
+//
+//	witaj faq lint [DIR]     check FAQ files; exit 1 on errors
+//	witaj faq diff OLD NEW   compare two FAQ trees (folders or git revisions)
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitStatus(err, os.Stderr))
+}
+
+// exitError ends the program with a status and no further message: the
+// command has already printed what went wrong.
+type exitError int
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+func exitStatus(err error, stderr io.Writer) int {
+	var code exitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &code):
+		return int(code)
+	case errors.Is(err, errUsage):
+		return 2
+	}
+	fmt.Fprintln(stderr, "witaj:", err)
+	return 1
+}
+
+var errUsage = errors.New("usage")
+
+const usage = `witaj — a multilingual help desk for migrants in Pomorskie
+
+Usage:
+  witaj faq lint [--today YYYY-MM-DD] [DIR]   check the FAQ files (default: the built-in FAQ)
+  witaj faq diff OLD NEW                      compare two FAQ trees: folders or git revisions
+
+Environment:
+  WITAJ_FAQ_DIR   load the FAQ from this folder instead of the built-in copy
+`
+
+// run is the whole program behind main, with its outside world passed in
+// so that tests can drive it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	env := &environment{ctx: ctx, getenv: getenv, stdout: stdout, stderr: stderr}
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	switch args[0] {
+	case "faq":
+		return env.faq(args[1:])
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprintf(stderr, "witaj: unknown command %q\n\n%s", args[0], usage)
+	return errUsage
+}
+
+// environment is what every subcommand may use of the outside world.
+type environment struct {
+	ctx    context.Context
+	getenv func(string) string
+	stdout io.Writer
+	stderr io.Writer
+}

@@ -82,6 +82,10 @@ func decodeFile(path string, src []byte) (*Entry, Problems) {
 		r.errorAt(errPos(err), "%s", yamlMessage(err))
 		return nil, probs
 	}
+	if countDocs(file) == 0 {
+		r.errorAt(Pos{Line: 1}, "the file is empty")
+		return nil, probs
+	}
 	if len(file.Docs) != 1 || file.Docs[0].Body == nil {
 		r.errorAt(Pos{Line: 1}, "the file must hold exactly one topic (found %d YAML documents)", countDocs(file))
 		return nil, probs
@@ -101,8 +105,8 @@ func decodeFile(path string, src []byte) (*Entry, Problems) {
 			r.errorAt(nodePos(kv.Key), "unknown field %q (known fields: %s)", key, knownFields(fields))
 			continue
 		}
-		pos[key] = nodePos(kv.Value)
 		recordPositions(pos, key, kv.Value, src)
+		pos[key] = nodePos(kv.Key) // "answer.uk is missing" points at answer:
 		if _, null := kv.Value.(*ast.NullNode); null {
 			continue // an empty field is reported by validation as missing
 		}
@@ -171,7 +175,9 @@ func recordPositions(pos positions, path string, n ast.Node, src []byte) {
 	default:
 		if pairs, ok := mappingPairs(n); ok {
 			for _, kv := range pairs {
-				recordPositions(pos, path+"."+kv.Key.String(), kv.Value, src)
+				child := path + "." + kv.Key.String()
+				recordPositions(pos, child, kv.Value, src)
+				pos[child] = nodePos(kv.Key)
 			}
 		}
 	}

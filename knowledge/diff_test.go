@@ -1,0 +1,80 @@
+package knowledge
+
+import (
+	"os"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func mustParse(t *testing.T, dir string) []*Entry {
+	t.Helper()
+	entries, probs := Parse(os.DirFS(dir))
+	if len(probs) > 0 {
+		t.Fatalf("Parse(%s): %s", dir, joinProblems(probs))
+	}
+	return entries
+}
+
+func TestDiff(t *testing.T) {
+	d := Diff(mustParse(t, "testdata/diff/old"), mustParse(t, "testdata/diff/new"))
+	ids := func(es []*Entry) []string {
+		var out []string
+		for _, e := range es {
+			out = append(out, e.ID)
+		}
+		return out
+	}
+	if diff := cmp.Diff([]string{"help.delta"}, ids(d.Added)); diff != "" {
+		t.Errorf("Added (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"help.gamma"}, ids(d.Removed)); diff != "" {
+		t.Errorf("Removed (-want +got):\n%s", diff)
+	}
+	type change struct {
+		ID          string
+		Fields      []string
+		MissingBump bool
+		Stale       []Lang
+	}
+	var got []change
+	for _, c := range d.Changed {
+		got = append(got, change{c.ID, c.Fields, c.MissingBump(), c.StaleLangs()})
+	}
+	want := []change{
+		{ID: "legal.alpha", Fields: []string{"answer.pl"}, MissingBump: true, Stale: []Lang{EN, UK, RU}},
+		{ID: "work.beta", Fields: []string{"answer.pl", "answer.en", "answer.uk", "answer.ru"}},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Changed (-want +got):\n%s", diff)
+	}
+	wantProbs := "legalisation/legal.alpha.yaml:3: legal.alpha: answer or questions changed but version stayed 1; bump it to 2\n" +
+		"legalisation/legal.alpha.yaml:39: warning: legal.alpha: the answer changed in some languages but not in [en uk ru]; those translations may be stale\n"
+	if diff := cmp.Diff(wantProbs, joinProblems(d.Problems())); diff != "" {
+		t.Errorf("Problems (-want +got):\n%s", diff)
+	}
+}
+
+// TestVersionIgnoresLayout: the version depends on content, not on comments,
+// quoting or file layout; any change of content changes it.
+func TestVersionIgnoresLayout(t *testing.T) {
+	old := New(mustParse(t, "testdata/diff/old"))
+	cur := New(mustParse(t, "testdata/diff/new"))
+	same := func(b *Base) string {
+		e, _ := b.Entry("help.same")
+		return e.Hash()
+	}
+	if same(old) != same(cur) {
+		t.Error("help.same: reformatting the file changed its hash")
+	}
+	if old.Version() == cur.Version() {
+		t.Error("changed content kept the knowledge-base version")
+	}
+	if got := old.Version(); got.Count != 4 || len(got.Hash) != 64 || len(got.String()) != len("4-")+12 {
+		t.Errorf("Version() = %+v (%s), want 4 entries and a 64-hex hash", got, got)
+	}
+	again := New(mustParse(t, "testdata/diff/old"))
+	if again.Version() != old.Version() {
+		t.Error("loading the same files twice gave different versions")
+	}
+}

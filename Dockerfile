@@ -1,0 +1,19 @@
+# syntax=docker/dockerfile:1
+# Build: docker build -t witaj .
+# The FAQ in knowledge/faq is embedded in the binary; WITAJ_FAQ_DIR can point
+# to a mounted folder instead.
+FROM golang:1.26-bookworm AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+# A static binary: no libc needed in the runtime image.
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/witaj ./cmd/witaj
+# Refuse to build an image whose built-in FAQ has errors.
+RUN /out/witaj faq lint
+
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/witaj /usr/local/bin/witaj
+USER nonroot:nonroot
+ENTRYPOINT ["/usr/local/bin/witaj"]
+CMD ["faq", "lint"]

@@ -46,6 +46,7 @@ type fileFields struct {
 	Questions map[string][]string `yaml:"questions"`
 	Answer    map[string]string   `yaml:"answer"`
 	Related   []string            `yaml:"related"`
+	Urgent    bool                `yaml:"urgent"`
 }
 
 // field describes one top-level key: where to decode it and what an editor
@@ -68,6 +69,7 @@ func (f *fileFields) fields() map[string]field {
 		"questions": {&f.Questions, "a list of questions per language (pl: [...], en: [...])"},
 		"answer":    {&f.Answer, "one text per language (pl: |, en: |)"},
 		"related":   {&f.Related, "a list of topic ids, e.g. [legal.pesel]"},
+		"urgent":    {&f.Urgent, "true or false"},
 	}
 }
 
@@ -128,6 +130,7 @@ func (ff *fileFields) entry(path string, pos positions) *Entry {
 		Sources:  ff.Sources,
 		Keywords: ff.Keywords,
 		Related:  ff.Related,
+		Urgent:   ff.Urgent,
 		Path:     path,
 		pos:      pos,
 	}

@@ -100,6 +100,7 @@ func changedFields(o, n *Entry) []string {
 	add(!slices.Equal(o.Sources, n.Sources), "sources")
 	add(!slices.Equal(o.Keywords, n.Keywords), "keywords")
 	add(!slices.Equal(o.Related, n.Related), "related")
+	add(o.Urgent != n.Urgent, "urgent")
 	add(o.Reviewed != n.Reviewed, "reviewed")
 	add(o.ReviewBy != n.ReviewBy, "review_by")
 	return out

@@ -68,6 +68,10 @@ type Entry struct {
 	Questions map[Lang][]string
 	Answer    map[Lang]string
 	Related   []string
+	// Urgent marks topics about danger (violence, trafficking): they win
+	// over ordinary topics when a message speaks of danger, and a case
+	// opened from them is urgent for consultants.
+	Urgent bool
 
 	// Path is the file the entry was read from, relative to the FAQ root,
 	// with forward slashes.

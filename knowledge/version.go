@@ -39,6 +39,7 @@ type content struct {
 	Questions map[Lang][]string `json:"questions"`
 	Answer    map[Lang]string   `json:"answer"`
 	Related   []string          `json:"related"`
+	Urgent    bool              `json:"urgent,omitempty"`
 }
 
 // Hash returns a hex SHA-256 of the entry's content.
@@ -47,7 +48,7 @@ func (e *Entry) Hash() string {
 		ID: e.ID, Category: e.Category, Version: e.Version,
 		Reviewed: e.Reviewed.String(), ReviewBy: e.ReviewBy.String(),
 		Title: e.Title, Sources: e.Sources, Keywords: e.Keywords,
-		Questions: e.Questions, Answer: e.Answer, Related: e.Related,
+		Questions: e.Questions, Answer: e.Answer, Related: e.Related, Urgent: e.Urgent,
 	})
 	if err != nil {
 		panic(err) // strings, ints and maps of them always marshal

@@ -3,6 +3,7 @@ package knowledge
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -29,9 +30,25 @@ func Fold(s string) string {
 
 // foldInto appends the folded form of s to b.
 func foldInto(b *strings.Builder, s string) {
-	out := make([]rune, 0, len(s))
-	for _, r := range norm.NFKC.String(s) {
-		r = unicode.ToLower(r)
+	if needsNFKC(s) {
+		s = norm.NFKC.String(s)
+	}
+	out := make([]byte, 0, len(s))
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z' && r != 'j' && r != 'q' && r != 'v' && r != 'x' && r != 'y',
+			r >= '0' && r <= '9':
+			out = push(out, r) // the common case, without the table below
+			continue
+		case r >= 'A' && r <= 'Z':
+			r += 'a' - 'A'
+		case r >= 0x410 && r <= 0x42F: // Cyrillic А–Я
+			r += 0x20
+		case r >= 0x400 && r <= 0x40F: // Cyrillic Ѐ–Џ (Є, І, Ї, Ё …)
+			r += 0x50
+		case r >= 0x80:
+			r = unicode.ToLower(r)
+		}
 		if isApostrophe(r) {
 			continue
 		}
@@ -42,28 +59,31 @@ func foldInto(b *strings.Builder, s string) {
 	for len(out) > 0 && out[len(out)-1] == ' ' {
 		out = out[:len(out)-1]
 	}
-	for _, r := range out {
-		b.WriteRune(r)
-	}
+	b.Write(out)
 }
 
 // push appends r to the skeleton, merging it with the letters before it:
 // two-letter spellings of one sound become one letter, doubled letters one
 // ("adress" meets "address"), runs of spaces one space. Merging repeats
 // because a merged letter can pair with the one before it ("srz" → "sz" →
-// "s"), which keeps Fold idempotent.
-func push(out []rune, r rune) []rune {
-	if r == ' ' && (len(out) == 0 || out[len(out)-1] == ' ') {
+// "s"), which keeps Fold idempotent. Letters of other scripts are kept as
+// they are.
+func push(out []byte, r rune) []byte {
+	if r >= utf8.RuneSelf {
+		return utf8.AppendRune(out, r)
+	}
+	c := byte(r)
+	if c == ' ' && (len(out) == 0 || out[len(out)-1] == ' ') {
 		return out
 	}
-	out = append(out, r)
+	out = append(out, c)
 	for n := len(out); n >= 2; n = len(out) {
 		a, z := out[n-2], out[n-1]
 		if m := digraph(a, z); m != 0 {
 			out = append(out[:n-2], m)
 			continue
 		}
-		if a == z && a != ' ' && !unicode.IsDigit(a) {
+		if a == z && a != ' ' && (a < '0' || a > '9') {
 			out = out[:n-1]
 			continue
 		}
@@ -76,7 +96,7 @@ func push(out []rune, r rune) []rune {
 // the English-style sh, zh, kh, ch, ts used for Russian and Ukrainian in
 // Latin letters ("poluchit" meets "получить"). It returns 0 when a and z
 // are not such a pair.
-func digraph(a, z rune) rune {
+func digraph(a, z byte) byte {
 	switch {
 	case a == 's' && (z == 'z' || z == 'h'):
 		return 's'
@@ -184,6 +204,23 @@ func letter(r rune) string {
 		return string(r) // other scripts pass through unchanged
 	}
 	return " " // punctuation, symbols, emoji
+}
+
+// needsNFKC reports whether s has characters that NFKC changes: combining
+// marks, compatibility forms (ligatures, full-width letters, superscripts)
+// and the like. Plain Latin, Polish and Cyrillic text is left as it is,
+// which spares the normaliser on almost every message.
+func needsNFKC(s string) bool {
+	for _, r := range s {
+		switch {
+		case r < 0xA0:
+		case r >= 0xC0 && r < 0x300: // Latin-1 letters, Latin Extended-A/B
+		case r >= 0x370 && r < 0x2000: // Greek, Cyrillic and other scripts
+		default:
+			return true
+		}
+	}
+	return false
 }
 
 func isApostrophe(r rune) bool {

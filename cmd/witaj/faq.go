@@ -25,6 +25,10 @@ func (env *environment) faq(args []string) error {
 		return env.faqLint(args[1:])
 	case "diff":
 		return env.faqDiff(args[1:])
+	case "ask":
+		return env.faqAsk(args[1:])
+	case "eval":
+		return env.faqEval(args[1:])
 	}
 	fmt.Fprintf(env.stderr, "witaj faq: unknown command %q\n\n%s", args[0], usage)
 	return errUsage

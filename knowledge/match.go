@@ -1,0 +1,262 @@
+package knowledge
+
+import (
+	"math"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Decision is what the bot should do with a message.
+type Decision int
+
+// Decisions, from least to most confident.
+const (
+	// NoMatch: no topic fits; say so and offer rephrasing or a person.
+	NoMatch Decision = iota
+	// Suggest: show up to three topics as "did you mean".
+	Suggest
+	// Direct: one topic is a clear winner; answer it.
+	Direct
+)
+
+func (d Decision) String() string {
+	switch d {
+	case Direct:
+		return "answer"
+	case Suggest:
+		return "suggest"
+	}
+	return "none"
+}
+
+// Candidate is a topic with its score for a message.
+type Candidate struct {
+	Entry *Entry
+	Score float64
+}
+
+// Result is the matcher's verdict on one message.
+type Result struct {
+	Decision Decision
+	// Candidates are the three best topics, best first, whatever the
+	// decision: for logs, evaluation and consultants.
+	Candidates []Candidate
+	// Suggested are the topics to offer as "did you mean" when the
+	// decision is Suggest.
+	Suggested []Candidate
+	// Confidence is the top candidate's score discounted by how much of the
+	// message the topic does not explain; the decision rests on it.
+	Confidence float64
+	// Lang is the language the message is written in, as detected.
+	Lang Lang
+	// Danger reports that the message speaks of danger: the top candidate
+	// is then an urgent topic, answered directly.
+	Danger bool
+}
+
+// Thresholds turn scores into decisions. DefaultThresholds were set on the
+// development set; `witaj faq eval` measures the effect of a change.
+type Thresholds struct {
+	// Answer is the least confidence for a direct answer.
+	Answer float64
+	// Margin is the least lead of the top topic over the runner-up, as a
+	// share of the top score, for a direct answer.
+	Margin float64
+	// Suggest is the least score for a topic to be suggested.
+	Suggest float64
+}
+
+// DefaultThresholds are the thresholds set on the development set: see
+// the package documentation for how.
+func DefaultThresholds() Thresholds {
+	return Thresholds{Answer: 0.45, Margin: 0.15, Suggest: 0.25}
+}
+
+// Matcher ranks FAQ entries for a message. It is immutable once built and
+// safe for concurrent use.
+type Matcher struct {
+	entries        []*Entry
+	docs           []docInfo
+	feats          map[uint32]*featIndex // feature hash -> its index, in byID
+	byID           []featIndex
+	unknownIDF     float32               // idf of a feature no document has
+	vocab          []map[string]struct{} // per entry: word prefixes of all its text
+	known          map[string]float32    // word prefix -> idf over entries
+	unknownWordIDF float32
+	stop           map[string]struct{}
+	th             Thresholds
+	tune           tuning
+	scratch        sync.Pool
+}
+
+// scratch holds per-query buffers so that matching allocates little.
+type scratch struct {
+	fold   strings.Builder
+	words  []string
+	feats  []feature
+	fidx   []*featIndex
+	cos    []float32 // per document: cosine with the message
+	cont   []float32 // per document: share of the document in the message
+	seen   []bool
+	touch  []int32
+	best   []float32 // per entry: best example cosine
+	bestKw []float32 // per entry: best keyword containment
+	cent   []float32 // per entry: centroid cosine
+	hit    []bool
+	tEnt   []int32
+	ranked []Candidate
+}
+
+// Entries returns the entries the matcher ranks.
+func (m *Matcher) Entries() []*Entry { return m.entries }
+
+// Match ranks the entries for text. lang is the user's chosen language; the
+// answer language is always the caller's choice, whatever the text's.
+func (m *Matcher) Match(text string, lang Lang) Result {
+	s := m.scratch.Get().(*scratch)
+	defer m.scratch.Put(s)
+	text = truncate(text, maxQueryRunes)
+	res := Result{Lang: DetectLang(text)}
+	s.fold.Reset()
+	foldInto(&s.fold, text)
+	s.words = m.tokens(s.fold.String(), s.words[:0])
+	if len(s.words) == 0 {
+		return res
+	}
+	s.feats = m.tune.features(s.words, s.feats[:0])
+	m.score(s)
+	m.rank(s)
+	if len(s.ranked) == 0 {
+		return res
+	}
+	return m.decide(s, res)
+}
+
+// score accumulates the cosine of the message with every example document
+// and every entry centroid, and the share of each document found in the
+// message (containment: a keyword inside a long message).
+func (m *Matcher) score(s *scratch) {
+	var qnorm float64
+	s.fidx = s.fidx[:0]
+	for i := range s.feats {
+		fi := m.feats[s.feats[i].h]
+		idf := m.unknownIDF
+		if fi != nil {
+			idf = fi.idf
+		}
+		s.fidx = append(s.fidx, fi)
+		s.feats[i].w *= idf
+		qnorm += float64(s.feats[i].w) * float64(s.feats[i].w)
+	}
+	qnorm = math.Sqrt(qnorm)
+	s.touch, s.tEnt = s.touch[:0], s.tEnt[:0]
+	for i, f := range s.feats {
+		fi := s.fidx[i]
+		if fi == nil {
+			continue
+		}
+		qw := float32(float64(f.w) / qnorm)
+		for _, p := range fi.docs {
+			if !s.seen[p.doc] {
+				s.seen[p.doc] = true
+				s.touch = append(s.touch, p.doc)
+			}
+			s.cos[p.doc] += qw * p.w
+			s.cont[p.doc] += p.w * p.w
+		}
+		for _, p := range fi.ents {
+			if !s.hit[p.doc] {
+				s.hit[p.doc] = true
+				s.tEnt = append(s.tEnt, p.doc)
+			}
+			s.cent[p.doc] += qw * p.w
+		}
+	}
+}
+
+// rank combines document and centroid scores into entry scores, sorted
+// best first into s.ranked, and clears the per-query buffers.
+func (m *Matcher) rank(s *scratch) {
+	for _, d := range s.touch {
+		info := m.docs[d]
+		e := info.entry
+		if info.kind == kindKeyword && s.cont[d] > s.bestKw[e] {
+			s.bestKw[e] = s.cont[d]
+		}
+		if s.cos[d] > s.best[e] {
+			s.best[e] = s.cos[d]
+		}
+		s.cos[d], s.cont[d], s.seen[d] = 0, 0, false
+	}
+	s.ranked = s.ranked[:0]
+	t := m.tune
+	for _, e := range s.tEnt {
+		score := t.knn*float64(s.best[e]) + t.cent*float64(s.cent[e])
+		if float64(s.bestKw[e]) >= t.kwFull {
+			score += t.kwBonus
+		}
+		s.ranked = append(s.ranked, Candidate{Entry: m.entries[e], Score: score})
+		s.best[e], s.bestKw[e], s.cent[e], s.hit[e] = 0, 0, 0, false
+	}
+	sort.Slice(s.ranked, func(i, j int) bool {
+		a, b := s.ranked[i], s.ranked[j]
+		if a.Score != b.Score {
+			return a.Score > b.Score
+		}
+		return a.Entry.ID < b.Entry.ID
+	})
+}
+
+// suggestSpread lets a runner-up slightly below the suggestion threshold
+// join a suggestion that the top topic has already earned.
+const suggestSpread = 0.8
+
+// coverage is the share of the message's words, weighted by rarity, that
+// the entry's text knows. A message about a German course shares "free
+// course in Gdańsk" with the Polish-course topic, but not "German".
+func (m *Matcher) coverage(s *scratch, e *Entry) float64 {
+	i := sort.Search(len(m.entries), func(i int) bool { return m.entries[i].ID >= e.ID })
+	var all, covered float64
+	v := m.vocab[i]
+	for _, w := range s.words {
+		p := prefix(w)
+		idf, ok := m.known[p]
+		if !ok {
+			idf = m.unknownWordIDF
+		}
+		all += float64(idf)
+		if _, ok := v[p]; ok {
+			covered += float64(idf)
+		}
+	}
+	if all == 0 {
+		return 0
+	}
+	return covered / all
+}
+
+func (m *Matcher) decide(s *scratch, res Result) Result {
+	ranked := s.ranked
+	top := ranked[0]
+	cov := m.coverage(s, top.Entry)
+	res.Confidence = top.Score * (m.tune.coverageFloor + (1-m.tune.coverageFloor)*cov)
+	second := 0.0
+	if len(ranked) > 1 {
+		second = ranked[1].Score
+	}
+	margin := (top.Score - second) / top.Score
+	res.Candidates = append([]Candidate(nil), ranked[:min(3, len(ranked))]...)
+	switch {
+	case res.Confidence >= m.th.Answer && margin >= m.th.Margin:
+		res.Decision = Direct
+	case top.Score >= m.th.Suggest:
+		res.Decision = Suggest
+		for _, c := range res.Candidates {
+			if c.Score >= m.th.Suggest*suggestSpread {
+				res.Suggested = append(res.Suggested, c)
+			}
+		}
+	}
+	return res
+}

@@ -22,7 +22,7 @@ type tuning struct {
 }
 
 func defaultTuning() tuning {
-	return tuning{word: 1, gram3: 0.5, gram4: 0.7, knn: 0.35, cent: 0.65, answerWeight: 4, kwFull: 0.8, kwBonus: 0.08, coverageFloor: 0.2}
+	return tuning{word: 1, gram3: 0.5, gram4: 0.7, knn: 0.35, cent: 0.65, answerWeight: 4, kwFull: 0.8, kwBonus: 0.08, coverageFloor: 0.4}
 }
 
 // docKind tells what a document of the index is.

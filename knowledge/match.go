@@ -34,6 +34,8 @@ func (d Decision) String() string {
 type Candidate struct {
 	Entry *Entry
 	Score float64
+	// keyword is set when one of the entry's keywords is in the message.
+	keyword bool
 }
 
 // Result is the matcher's verdict on one message.
@@ -70,7 +72,7 @@ type Thresholds struct {
 // DefaultThresholds are the thresholds set on the development set: see
 // the package documentation for how.
 func DefaultThresholds() Thresholds {
-	return Thresholds{Answer: 0.45, Margin: 0.15, Suggest: 0.25}
+	return Thresholds{Answer: 0.25, Margin: 0.25, Suggest: 0.15}
 }
 
 // Matcher ranks FAQ entries for a message. It is immutable once built and
@@ -193,10 +195,11 @@ func (m *Matcher) rank(s *scratch) {
 	t := m.tune
 	for _, e := range s.tEnt {
 		score := t.knn*float64(s.best[e]) + t.cent*float64(s.cent[e])
-		if float64(s.bestKw[e]) >= t.kwFull {
+		kw := float64(s.bestKw[e]) >= t.kwFull
+		if kw {
 			score += t.kwBonus
 		}
-		s.ranked = append(s.ranked, Candidate{Entry: m.entries[e], Score: score})
+		s.ranked = append(s.ranked, Candidate{Entry: m.entries[e], Score: score, keyword: kw})
 		s.best[e], s.bestKw[e], s.cent[e], s.hit[e] = 0, 0, 0, false
 	}
 	sort.Slice(s.ranked, func(i, j int) bool {
@@ -207,6 +210,32 @@ func (m *Matcher) rank(s *scratch) {
 		return a.Entry.ID < b.Entry.ID
 	})
 }
+
+// danger reports whether the message speaks of danger: an urgent topic
+// (violence, trafficking) is among the best three with one of its keywords
+// in the message, or close enough to the best score. The urgent topic is
+// then moved to the front: a person in danger gets emergency numbers even
+// when an ordinary topic scored a little higher.
+func (m *Matcher) danger(s *scratch) bool {
+	ranked := s.ranked
+	top := ranked[0].Score
+	for i := 0; i < len(ranked) && i < 3; i++ {
+		c := ranked[i]
+		if !c.Entry.Urgent || c.Score < m.th.Suggest {
+			continue
+		}
+		if i == 0 || c.keyword || c.Score >= dangerReach*top {
+			copy(ranked[1:i+1], ranked[:i])
+			ranked[0] = c
+			return true
+		}
+	}
+	return false
+}
+
+// dangerReach is how close to the best score an urgent topic must come to
+// win without one of its keywords in the message.
+const dangerReach = 0.85
 
 // suggestSpread lets a runner-up slightly below the suggestion threshold
 // join a suggestion that the top topic has already earned.
@@ -237,6 +266,9 @@ func (m *Matcher) coverage(s *scratch, e *Entry) float64 {
 }
 
 func (m *Matcher) decide(s *scratch, res Result) Result {
+	if m.danger(s) {
+		res.Danger = true
+	}
 	ranked := s.ranked
 	top := ranked[0]
 	cov := m.coverage(s, top.Entry)
@@ -248,6 +280,8 @@ func (m *Matcher) decide(s *scratch, res Result) Result {
 	margin := (top.Score - second) / top.Score
 	res.Candidates = append([]Candidate(nil), ranked[:min(3, len(ranked))]...)
 	switch {
+	case res.Danger:
+		res.Decision = Direct
 	case res.Confidence >= m.th.Answer && margin >= m.th.Margin:
 		res.Decision = Direct
 	case top.Score >= m.th.Suggest:

@@ -1,8 +1,11 @@
 // Command witaj is the witaj help desk in one binary: the service, a
 // console chat on the local FAQ, and the editors' FAQ tools.
 //
-//	witaj faq lint [DIR]     check FAQ files; exit 1 on errors
-//	witaj faq diff OLD NEW   compare two FAQ trees (folders or git revisions)
+//	witaj chat [--lang xx]           a console conversation on the local FAQ
+//	witaj faq lint [DIR]             check FAQ files; exit 1 on errors
+//	witaj faq diff OLD NEW           compare two FAQ trees (folders or git revisions)
+//	witaj faq ask [--lang xx] "q"    how the matcher ranks a question
+//	witaj faq eval FILE.tsv          measure the matcher on labelled questions
 package main
 
 import (
@@ -17,7 +20,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(exitStatus(err, os.Stderr))
 }
@@ -47,8 +50,11 @@ var errUsage = errors.New("usage")
 const usage = `witaj — a multilingual help desk for migrants in Pomorskie
 
 Usage:
+  witaj chat [--lang xx] [--faq DIR]          talk to the bot in the terminal (no tokens needed)
   witaj faq lint [--today YYYY-MM-DD] [DIR]   check the FAQ files (default: the built-in FAQ)
   witaj faq diff OLD NEW                      compare two FAQ trees: folders or git revisions
+  witaj faq ask [--lang xx] "question"        show how the matcher ranks a question
+  witaj faq eval [--lang xx] [--verbose] FILE evaluate the matcher on a labelled TSV file
 
 Environment:
   WITAJ_FAQ_DIR   load the FAQ from this folder instead of the built-in copy
@@ -56,8 +62,8 @@ Environment:
 
 // run is the whole program behind main, with its outside world passed in
 // so that tests can drive it.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	env := &environment{ctx: ctx, getenv: getenv, stdout: stdout, stderr: stderr}
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	env := &environment{ctx: ctx, getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return errUsage
@@ -65,6 +71,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch args[0] {
 	case "faq":
 		return env.faq(args[1:])
+	case "chat":
+		return env.chat(args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -77,6 +85,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 type environment struct {
 	ctx    context.Context
 	getenv func(string) string
+	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
 }

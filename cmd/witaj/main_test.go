@@ -21,7 +21,7 @@ func witaj(t *testing.T, env map[string]string, args ...string) (stdout, stderr 
 	t.Helper()
 	var out, errOut bytes.Buffer
 	getenv := func(k string) string { return env[k] }
-	err = run(context.Background(), args, getenv, &out, &errOut)
+	err = run(context.Background(), args, getenv, strings.NewReader(""), &out, &errOut)
 	return out.String(), errOut.String(), err
 }
 

@@ -87,3 +87,28 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestPlainDocKeepsMarkupLiteral(t *testing.T) {
+	d := PlainDoc("Hi **x** <b>\n[a](https://b)\n\n- not a list")
+	want := "Hi **x** <b>\n[a](https://b)\n\n- not a list"
+	if got := d.PlainText(); got != want {
+		t.Errorf("PlainDoc(...).PlainText() = %q, want %q", got, want)
+	}
+	for _, blk := range d.Blocks {
+		for _, l := range blk.Lines {
+			for _, sp := range l {
+				if sp.Kind != Text {
+					t.Errorf("PlainDoc produced a %v span from %q", sp.Kind, sp.Text)
+				}
+			}
+		}
+	}
+}
+
+func TestPlainText(t *testing.T) {
+	d, _ := Parse("**Title**\n\n- one [MOS](https://mos.gov.pl)\n- https://x.pl")
+	want := "Title\n\n• one MOS (https://mos.gov.pl)\n• https://x.pl"
+	if got := d.PlainText(); got != want {
+		t.Errorf("PlainText() = %q, want %q", got, want)
+	}
+}

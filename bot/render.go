@@ -1,0 +1,111 @@
+package bot
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/witaj/witaj/flows"
+	"github.com/witaj/witaj/knowledge"
+	"github.com/witaj/witaj/knowledge/markup"
+	"github.com/witaj/witaj/locales"
+)
+
+// Message is one outgoing message to a user, rendered in their language
+// but not yet formatted for a platform: adapters turn Doc into Telegram
+// HTML, Slack mrkdwn or plain text, escaping every text span.
+type Message struct {
+	Doc     markup.Doc
+	Buttons [][]Button
+	// Ref and KB record which FAQ text an answer showed ("legal.pesel@3",
+	// "45-3fa9c0d1e2b4"); empty for other messages.
+	Ref, KB string
+}
+
+// Button is a rendered button: its label in the user's language and the
+// payload the engine expects back.
+type Button struct {
+	Label string
+	Data  string
+}
+
+// Renderer renders flows actions. It is immutable and safe for concurrent
+// use.
+type Renderer struct {
+	kb  *knowledge.Base
+	cat *locales.Catalog
+}
+
+// NewRenderer returns a renderer for answers from kb and texts from cat.
+func NewRenderer(kb *knowledge.Base, cat *locales.Catalog) *Renderer {
+	return &Renderer{kb: kb, cat: cat}
+}
+
+// Text renders a message key in lang. A missing translation falls back to
+// English (the locales tests keep that from happening).
+func (r *Renderer) Text(lang knowledge.Lang, key string, data flows.Data) string {
+	d := locales.Data{}
+	for k, v := range data {
+		// By convention a value under "...Key" is itself a message key:
+		// {"CategoryKey": "category.work"} fills {{.Category}}.
+		if name, ok := strings.CutSuffix(k, "Key"); ok {
+			if s, isKey := v.(string); isKey {
+				d[name], _ = r.cat.Text(string(lang), s, nil)
+				continue
+			}
+		}
+		d[k] = v
+	}
+	s, _ := r.cat.Text(string(lang), key, d)
+	return s
+}
+
+// Reply renders a Reply action.
+func (r *Renderer) Reply(lang knowledge.Lang, a flows.Reply) Message {
+	if a.Lang != "" {
+		lang = a.Lang
+	}
+	return Message{Doc: markup.PlainDoc(r.Text(lang, a.Key, a.Data)), Buttons: r.buttons(lang, a.Buttons)}
+}
+
+// Answer renders an Answer action: the entry's title and answer, its
+// official sources, when it was checked (with a warning when it is past
+// its review date), and the feedback question.
+func (r *Renderer) Answer(a flows.Answer) (Message, error) {
+	e, ok := r.kb.Entry(a.EntryID)
+	if !ok {
+		return Message{}, fmt.Errorf("render answer: no entry %s", a.EntryID)
+	}
+	body, _ := markup.Parse(e.Answer[a.Lang]) // validated when the FAQ was loaded
+	title := markup.Doc{Blocks: []markup.Block{{Kind: markup.Paragraph, Lines: []markup.Line{{{Kind: markup.Bold, Text: e.Title[a.Lang]}}}}}}
+	sources := markup.Block{Kind: markup.List}
+	for _, s := range e.Sources {
+		sources.Lines = append(sources.Lines, markup.Line{{Kind: markup.Link, Text: s, URL: s}})
+	}
+	checkedKey := "answer.checked"
+	if a.Stale {
+		checkedKey = "answer.stale"
+	}
+	doc := title.Append(body,
+		markup.PlainDoc(r.Text(a.Lang, "answer.sources", nil)),
+		markup.Doc{Blocks: []markup.Block{sources}},
+		markup.PlainDoc(r.Text(a.Lang, checkedKey, flows.Data{"Date": e.Reviewed.String()})),
+		markup.PlainDoc(r.Text(a.Lang, "answer.feedback", nil)),
+	)
+	return Message{Doc: doc, Buttons: r.buttons(a.Lang, a.Buttons), Ref: a.Ref, KB: a.KB}, nil
+}
+
+func (r *Renderer) buttons(lang knowledge.Lang, rows [][]flows.Button) [][]Button {
+	out := make([][]Button, 0, len(rows))
+	for _, row := range rows {
+		var rr []Button
+		for _, b := range row {
+			label := b.Label
+			if b.LabelKey != "" {
+				label = r.Text(lang, b.LabelKey, nil)
+			}
+			rr = append(rr, Button{Label: label, Data: b.Data})
+		}
+		out = append(out, rr)
+	}
+	return out
+}

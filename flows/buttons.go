@@ -1,0 +1,118 @@
+package flows
+
+import (
+	"strings"
+
+	"github.com/witaj/witaj/knowledge"
+)
+
+// Button payloads. They are short and ASCII: Telegram allows 64 bytes of
+// callback_data, and the longest here ("fb:down:" + a topic id) stays far
+// below that for ids of the usual length (a test checks every topic).
+const (
+	dataMenu       = "menu"
+	dataHuman      = "human"
+	dataNone       = "none"
+	dataConsentYes = "consent:yes"
+	dataConsentNo  = "consent:no"
+	dataForgetYes  = "forget:yes"
+	dataForgetNo   = "forget:no"
+	prefixLang     = "lang:"
+	prefixCategory = "cat:"
+	prefixTopic    = "topic:"
+	prefixUp       = "fb:up:"
+	prefixDown     = "fb:down:"
+)
+
+func languageRow() []Button {
+	// Each language's name in that language: the user may not read the
+	// current one.
+	return []Button{
+		{Label: "Polski", Data: prefixLang + "pl"},
+		{Label: "English", Data: prefixLang + "en"},
+		{Label: "Українська", Data: prefixLang + "uk"},
+		{Label: "Русский", Data: prefixLang + "ru"},
+	}
+}
+
+// menuRows is the main menu: one button per category, then a person.
+func menuRows() [][]Button {
+	var rows [][]Button
+	for _, c := range knowledge.Categories() {
+		rows = append(rows, []Button{{LabelKey: "category." + string(c), Data: prefixCategory + string(c)}})
+	}
+	return append(rows, []Button{{LabelKey: "button.human", Data: dataHuman}})
+}
+
+func menuRow() []Button { return []Button{{LabelKey: "button.menu", Data: dataMenu}} }
+
+func humanRow() []Button { return []Button{{LabelKey: "button.human", Data: dataHuman}} }
+
+func topicButton(e *knowledge.Entry, l knowledge.Lang) Button {
+	return Button{Label: e.Title[l], Data: prefixTopic + e.ID}
+}
+
+// button handles a button press.
+func (st *step) button(ev Event) {
+	st.ensureLang(ev.LangHint)
+	d := ev.Data
+	awaiting := st.s.Awaiting
+	st.s.Awaiting = AwaitNothing
+	switch {
+	case strings.HasPrefix(d, prefixLang):
+		st.setLanguage(knowledge.Lang(strings.TrimPrefix(d, prefixLang)))
+	case d == dataMenu:
+		st.menu()
+	case strings.HasPrefix(d, prefixCategory):
+		c := knowledge.Category(strings.TrimPrefix(d, prefixCategory))
+		if !c.Known() {
+			st.menu()
+			return
+		}
+		st.category(c)
+	case strings.HasPrefix(d, prefixTopic):
+		st.answerID(strings.TrimPrefix(d, prefixTopic))
+	case strings.HasPrefix(d, prefixUp):
+		st.say("feedback.thanks", nil, menuRow())
+	case strings.HasPrefix(d, prefixDown):
+		st.say("feedback.sorry", nil, []Button{{LabelKey: "button.human", Data: dataHuman}, {LabelKey: "button.menu", Data: dataMenu}})
+	case d == dataHuman:
+		st.requestHuman()
+	case d == dataNone:
+		st.miss()
+	case d == dataConsentYes && awaiting == AwaitConsent:
+		st.escalate(false, "", nil)
+	case d == dataConsentNo:
+		st.say("escalate.cancelled", nil, menuRow())
+	case d == dataForgetYes && awaiting == AwaitForget:
+		st.forget()
+	case d == dataForgetNo:
+		st.say("forget.cancelled", nil)
+	default:
+		// An old button from a previous conversation, or a forged payload:
+		// show the menu rather than guess.
+		st.menu()
+	}
+}
+
+// setLanguage confirms the user's language, greets, and answers a
+// question asked before the choice.
+func (st *step) setLanguage(l knowledge.Lang) {
+	if !l.Known() {
+		st.chooseLanguage()
+		return
+	}
+	first := !st.s.LangConfirmed
+	st.s.Lang, st.s.LangConfirmed = l, true
+	if !first {
+		st.say("lang.set", nil, menuRow())
+		return
+	}
+	if pending := st.s.Pending; pending != "" {
+		st.s.Pending = ""
+		st.say("lang.set", nil)
+		st.ask(pending)
+		return
+	}
+	st.welcome()
+}

@@ -1,0 +1,65 @@
+package flows
+
+import "github.com/witaj/witaj/knowledge"
+
+func (st *step) command(ev Event) {
+	st.ensureLang(ev.LangHint)
+	st.s.Awaiting = AwaitNothing
+	switch ev.Command {
+	case "start":
+		st.start(ev.Arg)
+	case "help":
+		st.say("help", nil, menuRow())
+	case "menu":
+		st.menu()
+	case "language":
+		st.chooseLanguage()
+	case "human":
+		st.requestHuman()
+	case "forget":
+		st.s.Awaiting = AwaitForget
+		st.say("forget.confirm", nil, []Button{{LabelKey: "button.delete", Data: dataForgetYes}, {LabelKey: "button.cancel", Data: dataForgetNo}})
+	case "privacy":
+		st.say("privacy", Data{"Days": st.e.cfg.RetentionDays})
+	case "end":
+		st.endCase()
+	default:
+		st.say("command.unknown", nil)
+	}
+}
+
+// start greets. A deep-link argument naming a language ("/start uk", as
+// in t.me/bot?start=uk) sets it without asking.
+func (st *step) start(arg string) {
+	if l := knowledge.Lang(arg); l.Known() {
+		st.s.Lang, st.s.LangConfirmed = l, true
+	}
+	if !st.s.LangConfirmed {
+		st.chooseLanguage()
+		return
+	}
+	st.welcome()
+}
+
+func (st *step) welcome() {
+	st.say("welcome", nil, menuRows()...)
+}
+
+func (st *step) chooseLanguage() {
+	st.s.Awaiting = AwaitLanguage
+	st.say("lang.choose", nil, languageRow())
+}
+
+func (st *step) menu() {
+	st.say("menu.prompt", nil, menuRows()...)
+}
+
+// category lists a category's topics as buttons.
+func (st *step) category(c knowledge.Category) {
+	var rows [][]Button
+	for _, e := range st.e.kb.InCategory(c) {
+		rows = append(rows, []Button{topicButton(e, st.s.Lang)})
+	}
+	rows = append(rows, []Button{{LabelKey: "button.back", Data: dataMenu}})
+	st.say("menu.topics", Data{"CategoryKey": "category." + string(c)}, rows...)
+}

@@ -1,0 +1,44 @@
+package flows
+
+// EventKind tells the kinds of incoming events apart.
+type EventKind int
+
+// Event kinds.
+const (
+	// TextMessage is a message the user typed.
+	TextMessage EventKind = iota
+	// CommandMessage is a /command, possibly with an argument (/start uk).
+	CommandMessage
+	// ButtonPress is a press of one of the bot's buttons; Data is its payload.
+	ButtonPress
+	// UnsupportedMessage is a sticker, photo, voice message or file.
+	UnsupportedMessage
+	// CaseOpened: the shell opened the consultant case the engine asked
+	// for; Ahead is the number of cases before it in the queue.
+	CaseOpened
+	// CaseClaimed: a consultant took the case.
+	CaseClaimed
+	// ConsultantMessage: a consultant wrote to the user; Text is the text.
+	ConsultantMessage
+	// CaseResolved: a consultant closed the case.
+	CaseResolved
+)
+
+// Event is one thing that happened in a chat.
+type Event struct {
+	Kind EventKind
+	// Text is the user's or consultant's text.
+	Text string
+	// Command and Arg: "/start uk" is Command "start", Arg "uk".
+	Command, Arg string
+	// Data is a button's payload.
+	Data string
+	// LangHint is the language the user's app is set to, if known
+	// (Telegram's language_code); used to guess the language at first.
+	LangHint string
+	// FirstName is the user's first name, if the platform gives one.
+	FirstName string
+	// CaseID and Ahead describe the case for CaseOpened.
+	CaseID string
+	Ahead  int
+}

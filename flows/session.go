@@ -1,0 +1,104 @@
+// Package flows is witaj's conversation engine. It is pure: a step takes
+// the stored session of a chat, one incoming event and the current time,
+// and returns the new session and the actions to perform (replies,
+// answers, escalation). It knows nothing of Telegram, Slack or Redis; the
+// adapters in bot/ translate to and from these types, store the session
+// and perform the actions.
+//
+// Actions carry message keys (rendered by the adapters from locales/) and
+// FAQ entry ids, never finished text, so the engine's tests pin behaviour
+// and golden transcripts pin wording.
+package flows
+
+import (
+	"time"
+
+	"github.com/witaj/witaj/knowledge"
+)
+
+// SchemaVersion is the version of the Session encoding. Stored sessions
+// with another version are discarded (the chat starts afresh) rather than
+// misread.
+const SchemaVersion = 1
+
+// Session is the conversation state of one chat. It is serialised as JSON
+// by the store and must stay small.
+type Session struct {
+	Schema int `json:"schema"`
+	// Lang is the language the user reads; LangConfirmed is set once the
+	// user chose it (or it came from a /start link).
+	Lang          knowledge.Lang `json:"lang,omitempty"`
+	LangConfirmed bool           `json:"lang_ok,omitempty"`
+	// Awaiting is the question the bot asked and waits an answer for.
+	Awaiting Awaiting `json:"awaiting,omitempty"`
+	// Pending is a question asked before the language was chosen; it is
+	// answered right after.
+	Pending string `json:"pending,omitempty"`
+	// Misses counts messages in a row the bot could not answer.
+	Misses int `json:"misses,omitempty"`
+	// FirstName is the user's first name as the platform gives it; only a
+	// consultant ever sees it.
+	FirstName string `json:"first_name,omitempty"`
+	// Case is the consultant case of the chat, open or last closed.
+	Case *Case `json:"case,omitempty"`
+	// Transcript is the recent conversation, shown to a consultant when
+	// the case opens; bounded by Config.TranscriptTurns.
+	Transcript []Turn    `json:"transcript,omitempty"`
+	Updated    time.Time `json:"updated"`
+}
+
+// Awaiting names a question the bot is waiting for an answer to.
+type Awaiting string
+
+// The questions the bot can wait on.
+const (
+	AwaitNothing  Awaiting = ""
+	AwaitLanguage Awaiting = "language"
+	AwaitForget   Awaiting = "forget"
+	AwaitConsent  Awaiting = "consent" // consent to hand the chat to a consultant
+)
+
+// Turn is one message of the transcript.
+type Turn struct {
+	From Speaker   `json:"from"`
+	Text string    `json:"text"`
+	At   time.Time `json:"at"`
+}
+
+// Speaker says who wrote a turn.
+type Speaker string
+
+// Speakers of a transcript.
+const (
+	FromUser       Speaker = "user"
+	FromBot        Speaker = "bot"
+	FromConsultant Speaker = "consultant"
+)
+
+// CaseStatus is where a consultant case stands.
+type CaseStatus string
+
+// Case statuses.
+const (
+	// StatusRequested: the engine asked the shell to open a case; the
+	// shell answers with a CaseOpened event.
+	StatusRequested CaseStatus = "requested"
+	StatusOpen      CaseStatus = "open"
+	StatusClaimed   CaseStatus = "claimed"
+	StatusResolved  CaseStatus = "resolved"
+)
+
+// Case is the consultant case of a chat as the engine sees it. The shell
+// keeps the rest (Slack thread, consultant ids).
+type Case struct {
+	ID     string     `json:"id,omitempty"`
+	Status CaseStatus `json:"status"`
+	Urgent bool       `json:"urgent,omitempty"`
+	Opened time.Time  `json:"opened"`
+}
+
+// Active reports whether the case still routes the user's messages to a
+// consultant.
+func (c *Case) Active() bool {
+	return c != nil && c.Status != StatusResolved
+}

@@ -17,12 +17,13 @@ type tuning struct {
 	answerWeight       float64 // weight of an answer's text in its entry's centroid
 	kwFull             float64 // containment from which a keyword counts as present
 	kwBonus            float64 // score added to an entry whose keyword is present
-	coverageFloor      float64 // confidence kept when no word of the message is known
 	answerGrams        bool    // index the n-grams of answers too
+	rerank             float64 // weight of coverage when re-ranking the best candidates
+	unknownWord        float64 // weight of a word no topic knows, relative to the rarest known word
 }
 
 func defaultTuning() tuning {
-	return tuning{word: 1, gram3: 0.5, gram4: 0.7, knn: 0.35, cent: 0.65, answerWeight: 4, kwFull: 0.8, kwBonus: 0.08, coverageFloor: 0.4}
+	return tuning{word: 1, gram3: 0.5, gram4: 0.7, knn: 0.35, cent: 0.65, answerWeight: 4, kwFull: 0.8, kwBonus: 0.08, rerank: 0.8, unknownWord: 1.5}
 }
 
 // docKind tells what a document of the index is.
@@ -154,7 +155,7 @@ func (m *Matcher) collect() []rawDoc {
 		m.vocab[i] = v
 	}
 	ne := float64(len(m.entries))
-	m.unknownWordIDF = float32(math.Log(1 + ne))
+	m.unknownWordIDF = float32(m.tune.unknownWord * math.Log(1+ne))
 	for p, c := range count {
 		m.known[p] = float32(math.Log(1 + ne/float64(c)))
 	}

@@ -47,8 +47,9 @@ type Result struct {
 	// Suggested are the topics to offer as "did you mean" when the
 	// decision is Suggest.
 	Suggested []Candidate
-	// Confidence is the top candidate's score discounted by how much of the
-	// message the topic does not explain; the decision rests on it.
+	// Confidence is the top candidate's score, already discounted by how
+	// much of the message the topic does not explain; the decision rests
+	// on it.
 	Confidence float64
 	// Lang is the language the message is written in, as detected.
 	Lang Lang
@@ -72,7 +73,7 @@ type Thresholds struct {
 // DefaultThresholds are the thresholds set on the development set: see
 // the package documentation for how.
 func DefaultThresholds() Thresholds {
-	return Thresholds{Answer: 0.25, Margin: 0.25, Suggest: 0.15}
+	return Thresholds{Answer: 0.15, Margin: 0.25, Suggest: 0.1}
 }
 
 // Matcher ranks FAQ entries for a message. It is immutable once built and
@@ -132,6 +133,7 @@ func (m *Matcher) Match(text string, lang Lang) Result {
 	if len(s.ranked) == 0 {
 		return res
 	}
+	m.rerank(s)
 	return m.decide(s, res)
 }
 
@@ -237,6 +239,24 @@ func (m *Matcher) danger(s *scratch) bool {
 // win without one of its keywords in the message.
 const dangerReach = 0.85
 
+// rerankDepth is how many of the best candidates coverage re-ranks.
+const rerankDepth = 8
+
+// rerank scales the best candidates' scores by how much of the message
+// each topic's own text explains, so that a topic sharing one frequent
+// phrase with the message loses to one that knows its other words.
+func (m *Matcher) rerank(s *scratch) {
+	w := m.tune.rerank
+	if w == 0 {
+		return
+	}
+	top := s.ranked[:min(rerankDepth, len(s.ranked))]
+	for i := range top {
+		top[i].Score *= 1 - w + w*m.coverage(s, top[i].Entry)
+	}
+	sort.SliceStable(top, func(i, j int) bool { return top[i].Score > top[j].Score })
+}
+
 // suggestSpread lets a runner-up slightly below the suggestion threshold
 // join a suggestion that the top topic has already earned.
 const suggestSpread = 0.8
@@ -271,8 +291,7 @@ func (m *Matcher) decide(s *scratch, res Result) Result {
 	}
 	ranked := s.ranked
 	top := ranked[0]
-	cov := m.coverage(s, top.Entry)
-	res.Confidence = top.Score * (m.tune.coverageFloor + (1-m.tune.coverageFloor)*cov)
+	res.Confidence = top.Score
 	second := 0.0
 	if len(ranked) > 1 {
 		second = ranked[1].Score

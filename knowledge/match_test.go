@@ -1,0 +1,135 @@
+package knowledge
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func shippedMatcher(t *testing.T) *Matcher {
+	t.Helper()
+	return NewMatcher(shippedBase(t), DefaultThresholds())
+}
+
+func readCases(t *testing.T, path string) []EvalCase {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cases, err := ReadEval(f, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cases
+}
+
+// TestMustMatch: every line of testdata/must-match.tsv is ranked first,
+// and no out-of-scope line is answered directly.
+func TestMustMatch(t *testing.T) {
+	m := shippedMatcher(t)
+	for _, c := range readCases(t, "testdata/must-match.tsv") {
+		res := m.Match(c.Question, c.Lang)
+		switch {
+		case c.OutOfScope() && res.Decision == Direct:
+			t.Errorf("must-match.tsv:%d [%s] %q is out of scope but answered with %s", c.Line, c.Lang, c.Question, res.Candidates[0].Entry.ID)
+		case !c.OutOfScope() && (len(res.Candidates) == 0 || res.Candidates[0].Entry.ID != c.Expected):
+			t.Errorf("must-match.tsv:%d [%s] %q: got %v, want %s first", c.Line, c.Lang, c.Question, ids(res), c.Expected)
+		}
+	}
+}
+
+// TestExtraQuestions holds the matcher to floors on the labelled questions
+// of testdata/extra-*.tsv, written to be harder than the FAQ's examples:
+// other words, other situations. The floors sit a little under today's
+// figures (top1 0.81, top3 0.94, wrong 0.025, oos_reject 1.0) so that a
+// real regression fails and noise does not.
+func TestExtraQuestions(t *testing.T) {
+	m := shippedMatcher(t)
+	files, _ := filepath.Glob("testdata/extra-*.tsv")
+	var cases []EvalCase
+	for _, f := range files {
+		cases = append(cases, readCases(t, f)...)
+	}
+	if len(cases) < 300 {
+		t.Fatalf("only %d extra questions", len(cases))
+	}
+	top1, top3, _, wrong, oos := Evaluate(m, cases).All.Rates()
+	if top1 < 0.77 || top3 < 0.92 || wrong > 0.035 || oos < 0.95 {
+		t.Errorf("extra questions: top1=%.3f top3=%.3f wrong=%.3f oos_reject=%.3f; want ≥0.77, ≥0.92, ≤0.035, ≥0.95", top1, top3, wrong, oos)
+	}
+}
+
+func TestDanger(t *testing.T) {
+	m := shippedMatcher(t)
+	tests := []struct {
+		lang   Lang
+		q      string
+		danger bool
+		want   string
+	}{
+		{PL, "mąż mnie bije i grozi że zabierze dzieci", true, "help.violence"},
+		{UK, "нас замкнули на складі і забрали телефони", true, "help.trafficking"},
+		{EN, "how do I get a pesel", false, "legal.pesel"},
+		{RU, "работодатель не платит зарплату", false, "work.unpaid-wages"},
+	}
+	for _, tt := range tests {
+		res := m.Match(tt.q, tt.lang)
+		if res.Danger != tt.danger || len(res.Candidates) == 0 || res.Candidates[0].Entry.ID != tt.want {
+			t.Errorf("Match(%q): danger=%v %v, want danger=%v %s first", tt.q, res.Danger, ids(res), tt.danger, tt.want)
+		}
+		if tt.danger && res.Decision != Direct {
+			t.Errorf("Match(%q): decision %s; danger must be answered directly", tt.q, res.Decision)
+		}
+	}
+}
+
+func TestMatchEdgeCases(t *testing.T) {
+	m := shippedMatcher(t)
+	for _, q := range []string{"", "   ", "???", "🙏🙏🙏", "\x00\xff", string(make([]byte, 100000))} {
+		res := m.Match(q, EN)
+		if res.Decision == Direct {
+			t.Errorf("Match(%.20q) answered directly", q)
+		}
+	}
+	long := ""
+	for range 2000 {
+		long += "pesel "
+	}
+	if res := m.Match(long, PL); len(res.Candidates) == 0 || res.Candidates[0].Entry.ID != "legal.pesel" {
+		t.Errorf("a very long message about PESEL: %v", ids(res))
+	}
+}
+
+func TestDetectLang(t *testing.T) {
+	tests := []struct {
+		q    string
+		want Lang
+	}{
+		{"Jak dostać numer PESEL?", PL},
+		{"jak dostac pesel w gdansku", PL},
+		{"How do I get a PESEL number?", EN},
+		{"Як отримати PESEL?", UK},
+		{"Що робити, якщо загубив карту побиту", UK},
+		{"Как получить PESEL?", RU},
+		{"что делать если потерял карту", RU},
+		{"kak poluchit pesel", RU},
+		{"shcho robyty yakshcho vtratyv kartu", UK},
+		{"", ""},
+		{"123 ???", ""},
+	}
+	for _, tt := range tests {
+		if got := DetectLang(tt.q); got != tt.want {
+			t.Errorf("DetectLang(%q) = %q, want %q", tt.q, got, tt.want)
+		}
+	}
+}
+
+func ids(res Result) []string {
+	var out []string
+	for _, c := range res.Candidates {
+		out = append(out, c.Entry.ID)
+	}
+	return out
+}

@@ -37,29 +37,9 @@ func (m *Matcher) tokens(folded string, dst []string) []string {
 // features appends the features of the words to dst, merged and weighted
 // with sublinear term frequency, not yet normalised.
 func (t tuning) features(words []string, dst []feature) []feature {
-	return t.featuresCached(words, dst, nil)
-}
-
-// featuresCached is features with a cache of each word's features, which
-// spares recomputing the n-grams of words that recur across the FAQ.
-func (t tuning) featuresCached(words []string, dst []feature, cache map[string][]feature) []feature {
 	start := len(dst)
 	for _, w := range words {
-		if fs, ok := cache[w]; ok {
-			dst = append(dst, fs...)
-			continue
-		}
-		n := len(dst)
-		dst = append(dst, feature{hashWord(w), t.word, 1})
-		if t.gram3 > 0 {
-			dst = grams(w, 3, t.gram3, dst)
-		}
-		if t.gram4 > 0 {
-			dst = grams(w, 4, t.gram4, dst)
-		}
-		if cache != nil {
-			cache[w] = slices.Clone(dst[n:])
-		}
+		dst = t.rawFeatures(w, dst)
 	}
 	fs := dst[start:]
 	slices.SortFunc(fs, func(a, b feature) int { return cmp.Compare(a.h, b.h) })
@@ -72,9 +52,24 @@ func (t tuning) featuresCached(words []string, dst []feature, cache map[string][
 		out = append(out, f)
 	}
 	for i := range out {
-		out[i].w *= float32(1 + math.Log(float64(out[i].n)))
+		if out[i].n > 1 { // 1 + log 1 = 1: most features occur once
+			out[i].w *= float32(1 + math.Log(float64(out[i].n)))
+		}
 	}
 	return dst[:start+len(out)]
+}
+
+// rawFeatures appends the features of one word, the word itself first,
+// each with the weight of its kind and a count of 1.
+func (t tuning) rawFeatures(w string, dst []feature) []feature {
+	dst = append(dst, feature{hashWord(w), t.word, 1})
+	if t.gram3 > 0 {
+		dst = grams(w, 3, t.gram3, dst)
+	}
+	if t.gram4 > 0 {
+		dst = grams(w, 4, t.gram4, dst)
+	}
+	return dst
 }
 
 // grams appends the character n-grams of "^word$" (rune-based).

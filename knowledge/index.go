@@ -2,7 +2,6 @@ package knowledge
 
 import (
 	"math"
-	"sync"
 )
 
 // tuning holds the weights of the scoring model. They were set on the
@@ -20,10 +19,11 @@ type tuning struct {
 	answerGrams        bool    // index the n-grams of answers too
 	rerank             float64 // weight of coverage when re-ranking the best candidates
 	unknownWord        float64 // weight of a word no topic knows, relative to the rarest known word
+	commonDF           float64 // share of documents above which a feature is common (0: none)
 }
 
 func defaultTuning() tuning {
-	return tuning{word: 1, gram3: 0.5, gram4: 0.7, knn: 0.35, cent: 0.65, answerWeight: 4, kwFull: 0.8, kwBonus: 0.08, rerank: 0.8, unknownWord: 1.5}
+	return tuning{word: 1, gram3: 0.5, gram4: 0.7, knn: 0.35, cent: 0.65, answerWeight: 4, kwFull: 0.8, kwBonus: 0.08, rerank: 0.8, unknownWord: 1.5, commonDF: 0.05}
 }
 
 // docKind tells what a document of the index is.
@@ -51,8 +51,16 @@ type posting struct {
 type featIndex struct {
 	df   int32
 	idf  float32
-	docs []posting // example documents that have the feature
+	docs []posting // example questions and titles that have the feature
+	kws  []posting // keywords that have the feature
 	ents []posting // entry centroids that have the feature
+	// common features (in a large share of documents) add little to a
+	// document's cosine but cost the most to score: only centroids and
+	// keywords use them.
+	common bool
+	// commonEnt: the feature is in so many entries' centroids that it
+	// cannot tell them apart; skipped for centroids (large FAQs only).
+	commonEnt bool
 }
 
 // rawDoc is a document during indexing.
@@ -68,106 +76,16 @@ func NewMatcher(b *Base, th Thresholds) *Matcher {
 	return newMatcher(b, th, defaultTuning())
 }
 
-func newMatcher(b *Base, th Thresholds, t tuning) *Matcher {
-	m := &Matcher{
-		entries: b.Entries(),
-		feats:   map[uint32]*featIndex{},
-		known:   map[string]float32{},
-		stop:    map[string]struct{}{},
-		th:      th,
-		tune:    t,
-	}
-	for _, w := range stopwords() {
-		m.stop[Fold(w)] = struct{}{}
-	}
-	raw := m.collect()
-	// Give every feature a dense id: indexing then works on slices, and
-	// rawDoc features carry the id in h from here on.
-	ids := map[uint32]int32{}
-	for _, d := range raw {
-		for i, f := range d.feats {
-			id, ok := ids[f.h]
-			if !ok {
-				id = int32(len(m.byID))
-				ids[f.h] = id
-				m.byID = append(m.byID, featIndex{})
-			}
-			m.byID[id].df++
-			d.feats[i].h = uint32(id)
-		}
-	}
-	n := float64(len(raw))
-	for i := range m.byID {
-		m.byID[i].idf = float32(math.Log(1 + n/float64(m.byID[i].df)))
-	}
-	m.unknownIDF = float32(math.Log(1 + n))
-	m.indexDocs(raw)
-	m.feats = make(map[uint32]*featIndex, len(ids))
-	for h, id := range ids {
-		m.feats[h] = &m.byID[id]
-	}
-	m.scratch = sync.Pool{New: func() any { return m.newScratch() }}
-	return m
-}
-
-// collect turns every text of every entry into a document and records the
-// word prefixes each entry uses (see coverage).
-func (m *Matcher) collect() []rawDoc {
-	var (
-		raw       []rawDoc
-		words     []string
-		count     = map[string]int{}
-		cache     = map[string][]feature{}
-		wordsOnly = map[string][]feature{}
-	)
-	m.vocab = make([]map[string]struct{}, len(m.entries))
-	for i, e := range m.entries {
-		v := map[string]struct{}{}
-		add := func(kind docKind, text string) {
-			words = m.tokens(Fold(text), words[:0])
-			if len(words) == 0 {
-				return
-			}
-			for _, w := range words {
-				v[prefix(w)] = struct{}{}
-			}
-			t, c := m.tune, cache
-			if kind == kindAnswer && !m.tune.answerGrams {
-				// Answers lend their vocabulary to the centroid; whole
-				// words suffice and keep indexing fast.
-				t.gram3, t.gram4, c = 0, 0, wordsOnly
-			}
-			raw = append(raw, rawDoc{docInfo{int32(i), kind}, t.featuresCached(words, nil, c)})
-		}
-		for _, l := range Langs() {
-			for _, q := range e.Questions[l] {
-				add(kindQuestion, q)
-			}
-			add(kindTitle, e.Title[l])
-			add(kindAnswer, e.Answer[l])
-		}
-		for _, k := range e.Keywords {
-			add(kindKeyword, k)
-		}
-		for p := range v {
-			count[p]++
-		}
-		m.vocab[i] = v
-	}
-	ne := float64(len(m.entries))
-	m.unknownWordIDF = float32(m.tune.unknownWord * math.Log(1+ne))
-	for p, c := range count {
-		m.known[p] = float32(math.Log(1 + ne/float64(c)))
-	}
-	return raw
-}
-
 // indexDocs weights and normalises every document, posts the examples in
 // the document lists and sums each entry's documents into its centroid.
 // Documents arrive grouped by entry, so one centroid is built at a time.
+// Each kind of posting list is cut from one shared array (counted first),
+// which spares tens of thousands of small allocations.
 func (m *Matcher) indexDocs(raw []rawDoc) {
+	m.allocPostings(raw)
 	cent := make([]float64, len(m.byID))
 	var touched []int32
+	var ents []entPosting
 	flush := func(e int32) {
 		var norm float64
 		for _, id := range touched {
@@ -175,8 +93,7 @@ func (m *Matcher) indexDocs(raw []rawDoc) {
 		}
 		norm = math.Sqrt(norm)
 		for _, id := range touched {
-			fi := &m.byID[id]
-			fi.ents = append(fi.ents, posting{e, float32(cent[id] / norm)})
+			ents = append(ents, entPosting{id, posting{e, float32(cent[id] / norm)}})
 			cent[id] = 0
 		}
 		touched = touched[:0]
@@ -208,19 +125,85 @@ func (m *Matcher) indexDocs(raw []rawDoc) {
 		m.docs = append(m.docs, rd.info)
 		for _, f := range rd.feats {
 			fi := &m.byID[f.h]
-			fi.docs = append(fi.docs, posting{doc, float32(float64(f.w) / norm)})
+			p := posting{doc, float32(float64(f.w) / norm)}
+			if rd.info.kind == kindKeyword {
+				fi.kws = append(fi.kws, p)
+			} else {
+				fi.docs = append(fi.docs, p)
+			}
 		}
 	}
 	if len(raw) > 0 {
 		flush(raw[len(raw)-1].info.entry)
 	}
+	m.postCentroids(ents)
 }
+
+// entPosting is a centroid posting with its feature, before bucketing.
+type entPosting struct {
+	id int32
+	p  posting
+}
+
+// allocPostings gives every feature empty document and keyword lists with
+// room for exactly the postings it will get.
+func (m *Matcher) allocPostings(raw []rawDoc) {
+	nDocs, nKws := make([]int32, len(m.byID)), make([]int32, len(m.byID))
+	var totalDocs, totalKws int
+	for _, rd := range raw {
+		switch rd.info.kind {
+		case kindAnswer:
+		case kindKeyword:
+			for _, f := range rd.feats {
+				nKws[f.h]++
+			}
+			totalKws += len(rd.feats)
+		default:
+			for _, f := range rd.feats {
+				nDocs[f.h]++
+			}
+			totalDocs += len(rd.feats)
+		}
+	}
+	docs, kws := make([]posting, totalDocs), make([]posting, totalKws)
+	for i := range m.byID {
+		m.byID[i].docs, docs = docs[:0:nDocs[i]], docs[nDocs[i]:]
+		m.byID[i].kws, kws = kws[:0:nKws[i]], kws[nKws[i]:]
+	}
+}
+
+// postCentroids buckets centroid postings by feature, keeping entry order.
+func (m *Matcher) postCentroids(ents []entPosting) {
+	n := make([]int32, len(m.byID))
+	for _, ep := range ents {
+		n[ep.id]++
+	}
+	all := make([]posting, len(ents))
+	for i := range m.byID {
+		m.byID[i].ents, all = all[:0:n[i]], all[n[i]:]
+	}
+	for _, ep := range ents {
+		fi := &m.byID[ep.id]
+		fi.ents = append(fi.ents, ep.p)
+	}
+	limit := max(minCommonEnts, int(m.tune.commonDF*float64(len(m.entries))))
+	for i := range m.byID {
+		m.byID[i].commonEnt = m.tune.commonDF > 0 && len(m.byID[i].ents) > limit
+	}
+}
+
+// maxDocPostings bounds the documents one feature of a message may touch,
+// which bounds the work per message on a very large FAQ: a feature in more
+// documents than this is too common to tell them apart anyway.
+const maxDocPostings = 3000
+
+// minCommonEnts keeps centroid pruning away from small FAQs, where every
+// centroid is cheap to score and each one matters.
+const minCommonEnts = 100
 
 func (m *Matcher) newScratch() *scratch {
 	return &scratch{
-		cos:    make([]float32, len(m.docs)),
-		cont:   make([]float32, len(m.docs)),
-		seen:   make([]bool, len(m.docs)),
+		acc:    make([]docAcc, len(m.docs)),
 		best:   make([]float32, len(m.entries)),
 		bestKw: make([]float32, len(m.entries)),
 		cent:   make([]float32, len(m.entries)),

@@ -93,16 +93,20 @@ type Matcher struct {
 	scratch        sync.Pool
 }
 
+// docAcc accumulates one document's scores for a message.
+type docAcc struct {
+	cos  float32 // cosine with the message
+	cont float32 // share of the document (a keyword) found in the message
+}
+
 // scratch holds per-query buffers so that matching allocates little.
 type scratch struct {
 	fold   strings.Builder
 	words  []string
 	feats  []feature
 	fidx   []*featIndex
-	cos    []float32 // per document: cosine with the message
-	cont   []float32 // per document: share of the document in the message
-	seen   []bool
-	touch  []int32
+	acc    []docAcc  // per document
+	touch  []int32   // documents with a non-zero docAcc
 	best   []float32 // per entry: best example cosine
 	bestKw []float32 // per entry: best keyword containment
 	cent   []float32 // per entry: centroid cosine
@@ -161,13 +165,25 @@ func (m *Matcher) score(s *scratch) {
 			continue
 		}
 		qw := float32(float64(f.w) / qnorm)
-		for _, p := range fi.docs {
-			if !s.seen[p.doc] {
-				s.seen[p.doc] = true
+		if !fi.common {
+			for _, p := range fi.docs {
+				a := &s.acc[p.doc]
+				if a.cos == 0 && a.cont == 0 {
+					s.touch = append(s.touch, p.doc)
+				}
+				a.cos += qw * p.w
+			}
+		}
+		for _, p := range fi.kws {
+			a := &s.acc[p.doc]
+			if a.cos == 0 && a.cont == 0 {
 				s.touch = append(s.touch, p.doc)
 			}
-			s.cos[p.doc] += qw * p.w
-			s.cont[p.doc] += p.w * p.w
+			a.cos += qw * p.w
+			a.cont += p.w * p.w
+		}
+		if fi.commonEnt {
+			continue
 		}
 		for _, p := range fi.ents {
 			if !s.hit[p.doc] {
@@ -179,19 +195,20 @@ func (m *Matcher) score(s *scratch) {
 	}
 }
 
-// rank combines document and centroid scores into entry scores, sorted
-// best first into s.ranked, and clears the per-query buffers.
+// rank combines document and centroid scores into entry scores, keeps the
+// best rerankDepth of them, best first, in s.ranked, and clears the
+// per-query buffers.
 func (m *Matcher) rank(s *scratch) {
 	for _, d := range s.touch {
-		info := m.docs[d]
-		e := info.entry
-		if info.kind == kindKeyword && s.cont[d] > s.bestKw[e] {
-			s.bestKw[e] = s.cont[d]
+		e := m.docs[d].entry
+		a := &s.acc[d]
+		if a.cont > s.bestKw[e] {
+			s.bestKw[e] = a.cont
 		}
-		if s.cos[d] > s.best[e] {
-			s.best[e] = s.cos[d]
+		if a.cos > s.best[e] {
+			s.best[e] = a.cos
 		}
-		s.cos[d], s.cont[d], s.seen[d] = 0, 0, false
+		*a = docAcc{}
 	}
 	s.ranked = s.ranked[:0]
 	t := m.tune
@@ -201,16 +218,33 @@ func (m *Matcher) rank(s *scratch) {
 		if kw {
 			score += t.kwBonus
 		}
-		s.ranked = append(s.ranked, Candidate{Entry: m.entries[e], Score: score, keyword: kw})
 		s.best[e], s.bestKw[e], s.cent[e], s.hit[e] = 0, 0, 0, false
+		s.ranked = keepBest(s.ranked, Candidate{Entry: m.entries[e], Score: score, keyword: kw}, rerankDepth)
 	}
-	sort.Slice(s.ranked, func(i, j int) bool {
-		a, b := s.ranked[i], s.ranked[j]
+}
+
+// keepBest inserts c into ranked, which is sorted best first and holds at
+// most n candidates: only the best few are ever needed, and a full sort of
+// every touched entry would dominate matching on a large FAQ.
+func keepBest(ranked []Candidate, c Candidate, n int) []Candidate {
+	better := func(a, b Candidate) bool {
 		if a.Score != b.Score {
 			return a.Score > b.Score
 		}
 		return a.Entry.ID < b.Entry.ID
-	})
+	}
+	if len(ranked) == n && !better(c, ranked[n-1]) {
+		return ranked
+	}
+	if len(ranked) < n {
+		ranked = append(ranked, c)
+	}
+	i := len(ranked) - 1
+	for ; i > 0 && better(c, ranked[i-1]); i-- {
+		ranked[i] = ranked[i-1]
+	}
+	ranked[i] = c
+	return ranked
 }
 
 // danger reports whether the message speaks of danger: an urgent topic

@@ -1,6 +1,8 @@
 package knowledge
 
 import (
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -132,4 +134,32 @@ func ids(res Result) []string {
 		out = append(out, c.Entry.ID)
 	}
 	return out
+}
+
+// TestIndexWeightsFinite guards against a feature that reaches the index
+// without a document (an idf of +Inf would poison every score it meets).
+func TestIndexWeightsFinite(t *testing.T) {
+	m := shippedMatcher(t)
+	for h, fi := range m.feats {
+		if fi.df == 0 || math.IsInf(float64(fi.idf), 0) || math.IsNaN(float64(fi.idf)) {
+			t.Fatalf("feature %x: df=%d idf=%v", h, fi.df, fi.idf)
+		}
+	}
+	// An n-gram that occurs only inside answers (whose n-grams are not
+	// indexed) must not break matching.
+	if res := m.Match("ищу работу сварщиком в Гданьске, какие сайты с вакансиями посоветуете?", RU); len(res.Candidates) == 0 || res.Candidates[0].Score <= 0 {
+		t.Errorf("long Russian question: %+v", res)
+	}
+}
+
+// TestMatcherDeterministic: two builds of the index (in parallel, split
+// among workers) rank every question the same way.
+func TestMatcherDeterministic(t *testing.T) {
+	a, b := shippedMatcher(t), shippedMatcher(t)
+	for _, c := range readCases(t, "testdata/must-match.tsv") {
+		ra, rb := a.Match(c.Question, c.Lang), b.Match(c.Question, c.Lang)
+		if fmt.Sprint(ids(ra), ra.Confidence) != fmt.Sprint(ids(rb), rb.Confidence) {
+			t.Errorf("%q: %v %.6f vs %v %.6f", c.Question, ids(ra), ra.Confidence, ids(rb), rb.Confidence)
+		}
+	}
 }

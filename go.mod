@@ -9,3 +9,5 @@ require (
 )
 
 require github.com/nicksnyder/go-i18n/v2 v2.7.0
+
+require github.com/sahilm/fuzzy v0.1.3 // indirect

@@ -3,6 +3,7 @@ package knowledge
 import (
 	"math"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -20,6 +21,7 @@ func newMatcher(b *Base, th Thresholds, t tuning) *Matcher {
 		m.stop[Fold(w)] = struct{}{}
 	}
 	raw, ids := m.collect()
+	m.kwWords = m.keywordWords()
 	n := float64(len(raw))
 	for i := range m.byID {
 		fi := &m.byID[i]
@@ -70,6 +72,24 @@ func (m *Matcher) collect() ([]rawDoc, map[uint32]int32) {
 		m.known[p] = float32(math.Log(1 + ne/float64(c)))
 	}
 	return b.raw, b.ids
+}
+
+// keywordWords returns the distinct folded words of every keyword, sorted.
+func (m *Matcher) keywordWords() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, e := range m.entries {
+		for _, k := range e.Keywords {
+			for _, w := range m.tokens(Fold(k), nil) {
+				if len(w) >= typoMinLen && !seen[w] {
+					seen[w] = true
+					out = append(out, w)
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // foldedText is one text of an entry, folded into words.

@@ -88,6 +88,7 @@ type Matcher struct {
 	known          map[string]float32    // word prefix -> idf over entries
 	unknownWordIDF float32
 	stop           map[string]struct{}
+	kwWords        []string // distinct folded words of all keywords, for typo repair
 	th             Thresholds
 	tune           tuning
 	scratch        sync.Pool
@@ -131,6 +132,7 @@ func (m *Matcher) Match(text string, lang Lang) Result {
 	if len(s.words) == 0 {
 		return res
 	}
+	m.repairTypos(s.words)
 	s.feats = m.tune.features(s.words, s.feats[:0])
 	m.score(s)
 	m.rank(s)

@@ -109,3 +109,11 @@ func (r *Renderer) buttons(lang knowledge.Lang, rows [][]flows.Button) [][]Butto
 	}
 	return out
 }
+
+// Consultant renders a consultant's message to the user: a localised
+// heading, then the consultant's words exactly as written (never parsed
+// as markup).
+func (r *Renderer) Consultant(lang knowledge.Lang, text string) Message {
+	head := markup.Doc{Blocks: []markup.Block{{Kind: markup.Paragraph, Lines: []markup.Line{{{Kind: markup.Bold, Text: r.Text(lang, "consultant.says", nil)}}}}}}
+	return Message{Doc: head.Append(markup.PlainDoc(text))}
+}

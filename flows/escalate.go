@@ -96,6 +96,9 @@ func (st *step) caseEvent(ev Event) {
 			c.Status = StatusResolved
 			st.say("case.resolved", nil, menuRow())
 		}
+	case CaseUnavailable:
+		st.s.Case = nil
+		st.say("escalate.unavailable", nil, menuRow())
 	}
 }
 

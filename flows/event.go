@@ -22,6 +22,9 @@ const (
 	ConsultantMessage
 	// CaseResolved: a consultant closed the case.
 	CaseResolved
+	// CaseUnavailable: no consultants can be reached (none configured);
+	// the case the engine asked for was not opened.
+	CaseUnavailable
 )
 
 // Event is one thing that happened in a chat.

@@ -1,0 +1,110 @@
+// Package redistest starts real redis-server processes for tests: Redis
+// behaviour (Lua, TTLs, transactions) is tested against Redis itself, not
+// a mock.
+package redistest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// Server is a running redis-server.
+type Server struct {
+	Addr string
+	cmd  *exec.Cmd
+}
+
+var installOnce sync.Once
+
+// Start runs a fresh redis-server on a free loopback port, without
+// persistence, stopped when the test ends. When redis-server is missing it
+// installs Debian's package if it can (root with apt-get, as in CI), and
+// otherwise fails the test with the command to run.
+func Start(tb testing.TB) *Server {
+	tb.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		installOnce.Do(install)
+		if bin, err = exec.LookPath("redis-server"); err != nil {
+			tb.Fatalf("redis-server not found: install it (apt-get install -y redis-server) or run bash .ci/run")
+		}
+	}
+	port := freePort(tb)
+	dir := tb.TempDir()
+	cmd := exec.Command(bin, "--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--dir", dir, "--logfile", filepath.Join(dir, "redis.log"))
+	if err := cmd.Start(); err != nil {
+		tb.Fatalf("start redis-server: %v", err)
+	}
+	srv := &Server{Addr: fmt.Sprintf("127.0.0.1:%d", port), cmd: cmd}
+	tb.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	srv.waitReady(tb)
+	return srv
+}
+
+// Client returns a client of the server, closed when the test ends.
+func (s *Server) Client(tb testing.TB) *goredis.Client {
+	c := goredis.NewClient(&goredis.Options{Addr: s.Addr})
+	tb.Cleanup(func() { c.Close() })
+	return c
+}
+
+// Stop kills the server, as a crash would.
+func (s *Server) Stop() {
+	_ = s.cmd.Process.Kill()
+	_ = s.cmd.Wait()
+}
+
+// waitReady waits until the server answers PING. Readiness of a process
+// has no event to wait on, so this polls, briefly.
+func (s *Server) waitReady(tb testing.TB) {
+	c := goredis.NewClient(&goredis.Options{Addr: s.Addr, MaxRetries: -1})
+	defer c.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		err := c.Ping(ctx).Err()
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("redis-server on %s not ready: %v", s.Addr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func freePort(tb testing.TB) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// install tries Debian's package, as CI does; quietly does nothing when
+// not root or without apt-get.
+func install() {
+	if os.Geteuid() != 0 {
+		return
+	}
+	if _, err := exec.LookPath("apt-get"); err != nil {
+		return
+	}
+	_ = exec.Command("apt-get", "update", "-qq").Run()
+	_ = exec.Command("apt-get", "-o", "DPkg::Lock::Timeout=300", "install", "-y", "-qq", "redis-server").Run()
+}

@@ -1,0 +1,150 @@
+package redis
+
+import goredis "github.com/redis/go-redis/v9"
+
+// Every script touches only keys of one chat (one hash tag) or one global
+// key, and receives all key names in KEYS, so it runs on Redis Cluster.
+
+// beginScript: KEYS seen, lock, session; ARGV update id, token, lease ms.
+var beginSrc = `
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return {'dup', ''} end
+local holder = redis.call('GET', KEYS[2])
+if holder and holder ~= ARGV[2] then return {'busy', ''} end
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+return {'ok', redis.call('GET', KEYS[3]) or ''}
+`
+
+// commitScript: KEYS seen, lock, session, out, audit, blocked, fails,
+// next; ARGV update id, token, now ms, session JSON, retention s, seen
+// ttl s, forget (0/1), control (0 none, 1 blocked, 2 unblocked), count of
+// outgoing messages, the messages, count of audit records, the records.
+var commitSrc = `
+if redis.call('GET', KEYS[2]) ~= ARGV[2] then return -1 end
+local now = tonumber(ARGV[3])
+local ret = tonumber(ARGV[5])
+local seenTTL = tonumber(ARGV[6])
+if ARGV[7] == '1' then
+  redis.call('DEL', KEYS[1], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8])
+else
+  redis.call('SET', KEYS[3], ARGV[4], 'EX', ret)
+  redis.call('ZADD', KEYS[1], now, ARGV[1])
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - seenTTL * 1000)
+  redis.call('EXPIRE', KEYS[1], seenTTL)
+  redis.call('HDEL', KEYS[7], ARGV[1])
+end
+if ARGV[8] == '1' then
+  redis.call('SET', KEYS[6], '1', 'EX', ret)
+elseif ARGV[8] == '2' then
+  redis.call('DEL', KEYS[6])
+end
+local i = 10
+local nout = tonumber(ARGV[9])
+for _ = 1, nout do
+  redis.call('RPUSH', KEYS[4], ARGV[i])
+  i = i + 1
+end
+if nout > 0 then redis.call('EXPIRE', KEYS[4], ret) end
+local naudit = tonumber(ARGV[i])
+i = i + 1
+for _ = 1, naudit do
+  redis.call('LPUSH', KEYS[5], ARGV[i])
+  i = i + 1
+end
+if naudit > 0 then
+  redis.call('LTRIM', KEYS[5], 0, 99)
+  redis.call('EXPIRE', KEYS[5], ret)
+end
+redis.call('DEL', KEYS[2])
+return redis.call('LLEN', KEYS[4])
+`
+
+// failScript: KEYS fails, lock; ARGV update id, token, ttl s.
+var failSrc = `
+local n = redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+if redis.call('GET', KEYS[2]) == ARGV[2] then redis.call('DEL', KEYS[2]) end
+return n
+`
+
+// dueScript: KEYS sendq; ARGV now ms, lease ms, max.
+var dueSrc = `
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
+local till = tonumber(ARGV[1]) + tonumber(ARGV[2])
+for _, c in ipairs(due) do redis.call('ZADD', KEYS[1], till, c) end
+return due
+`
+
+// nextScript: KEYS out, next; ARGV now ms.
+var nextSrc = `
+local nxt = tonumber(redis.call('GET', KEYS[2]) or '0')
+if nxt > tonumber(ARGV[1]) then return {'wait', tostring(nxt)} end
+local head = redis.call('LINDEX', KEYS[1], 0)
+if not head then return {'empty', ''} end
+return {'ok', head}
+`
+
+// popScript: KEYS out, next; ARGV message id, now ms, quiet interval ms.
+// The message is removed only if it is still at the head, so a repeated
+// call after a retry removes nothing else.
+var popSrc = `
+local head = redis.call('LINDEX', KEYS[1], 0)
+local p = '{"id":"' .. ARGV[1] .. '"'
+if head and string.sub(head, 1, #p) == p then redis.call('LPOP', KEYS[1]) end
+local iv = tonumber(ARGV[3])
+if iv > 0 then redis.call('SET', KEYS[2], tonumber(ARGV[2]) + iv, 'PX', iv + 1000) end
+return redis.call('LLEN', KEYS[1])
+`
+
+// quietScript: KEYS next; ARGV until ms, now ms. Keeps the chat quiet
+// (no sends) until the given time.
+var quietSrc = `
+local ms = tonumber(ARGV[1]) - tonumber(ARGV[2])
+if ms > 0 then redis.call('SET', KEYS[1], ARGV[1], 'PX', ms + 1000) end
+return 1
+`
+
+// rateScript: KEYS rate; ARGV now µs, interval µs, burst. The generic cell
+// rate algorithm: one key, the theoretical arrival time of the next slot,
+// shared by every replica. Times are whole microseconds, written with %d:
+// Lua would print a large number with 14 digits and lose precision, and a
+// fractional wait returned to Redis is truncated to 0 ("go ahead").
+var rateSrc = `
+local now = tonumber(ARGV[1])
+local interval = tonumber(ARGV[2])
+local burst = tonumber(ARGV[3])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+local allowAt = tat - burst * interval
+if now < allowAt then return allowAt - now end
+local nxt = tat + interval
+redis.call('SET', KEYS[1], string.format('%d', nxt), 'PX', math.floor((nxt - now) / 1000) + 1000)
+return 0
+`
+
+// leadScript: KEYS lock; ARGV token, ttl ms.
+var leadSrc = `
+local holder = redis.call('GET', KEYS[1])
+if holder == false or holder == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+`
+
+type scripts struct {
+	begin, commit, fail, due, next, pop, quiet, rate, lead *goredis.Script
+}
+
+func newScripts() scripts {
+	return scripts{
+		begin:  goredis.NewScript(beginSrc),
+		commit: goredis.NewScript(commitSrc),
+		fail:   goredis.NewScript(failSrc),
+		due:    goredis.NewScript(dueSrc),
+		next:   goredis.NewScript(nextSrc),
+		pop:    goredis.NewScript(popSrc),
+		quiet:  goredis.NewScript(quietSrc),
+		rate:   goredis.NewScript(rateSrc),
+		lead:   goredis.NewScript(leadSrc),
+	}
+}

@@ -1,0 +1,370 @@
+// Package redis is witaj's durable state on Redis (standalone, Sentinel or
+// Cluster through go-redis's universal client): sessions, handled-update
+// marks, the outbox, audit records, unanswered questions and the polling
+// leader lock.
+//
+// Keys of one chat share the hash tag {chat:<id>}, so every multi-key
+// script runs on one Cluster slot:
+//
+//	witaj:{chat:<id>}:session  string  flows.Session JSON     TTL retention
+//	witaj:{chat:<id>}:seen     zset    handled update ids     TTL 25 h (Telegram keeps updates 24 h)
+//	witaj:{chat:<id>}:lock     string  worker token           TTL lease
+//	witaj:{chat:<id>}:out      list    outgoing messages      TTL retention
+//	witaj:{chat:<id>}:next     string  earliest next send     TTL ≤ the wait + 1 s
+//	witaj:{chat:<id>}:audit    list    answers shown (≤ 100)  TTL retention
+//	witaj:{chat:<id>}:blocked  string  user blocked the bot   TTL retention
+//	witaj:{chat:<id>}:fails    hash    failed attempts        TTL 25 h
+//
+// Global keys, each used alone:
+//
+//	witaj:sendq            zset    chats with messages to send; permanent, a chat leaves when its outbox empties
+//	witaj:rate             string  global send-rate state     TTL ≤ 1 s + the wait
+//	witaj:gaps:<date>      zset    unanswered questions, no user identifier; TTL retention
+//	witaj:dead             list    updates that failed too often (≤ 1000); TTL retention
+//	witaj:leader:<name>    string  polling leader token       TTL lease
+package redis
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/witaj/witaj/bot"
+	"github.com/witaj/witaj/flows"
+	"github.com/witaj/witaj/knowledge"
+)
+
+// SeenTTL is how long a handled update id is remembered: Telegram keeps an
+// undelivered update for 24 hours.
+const SeenTTL = 25 * time.Hour
+
+// Store implements bot.Store on Redis.
+type Store struct {
+	rdb       goredis.UniversalClient
+	prefix    string
+	retention time.Duration
+	s         scripts
+}
+
+var _ bot.Store = (*Store)(nil)
+
+// Options configure a Store.
+type Options struct {
+	// Retention is how long a chat's data lives after its last update.
+	Retention time.Duration
+	// Prefix starts every key ("witaj:" by default); tests use their own.
+	Prefix string
+}
+
+// New returns a store on rdb.
+func New(rdb goredis.UniversalClient, opts Options) *Store {
+	if opts.Prefix == "" {
+		opts.Prefix = "witaj:"
+	}
+	if opts.Retention <= 0 {
+		opts.Retention = 30 * 24 * time.Hour
+	}
+	return &Store{rdb: rdb, prefix: opts.Prefix, retention: opts.Retention, s: newScripts()}
+}
+
+func (st *Store) chatKey(chat bot.ChatID, name string) string {
+	return fmt.Sprintf("%s{chat:%d}:%s", st.prefix, chat, name)
+}
+
+func (st *Store) key(name string) string { return st.prefix + name }
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+func (st *Store) retentionSeconds() int64 { return int64(st.retention / time.Second) }
+
+// Begin implements bot.Store.
+func (st *Store) Begin(ctx context.Context, chat bot.ChatID, updateID int64, token string, lease time.Duration) (bot.Begun, error) {
+	keys := []string{st.chatKey(chat, "seen"), st.chatKey(chat, "lock"), st.chatKey(chat, "session")}
+	res, err := st.s.begin.Run(ctx, st.rdb, keys, updateID, token, lease.Milliseconds()).StringSlice()
+	if err != nil {
+		return bot.Begun{}, fmt.Errorf("begin chat %d update %d: %w", chat, updateID, err)
+	}
+	switch res[0] {
+	case "dup":
+		return bot.Begun{}, bot.ErrDuplicate
+	case "busy":
+		return bot.Begun{}, bot.ErrBusy
+	}
+	var b bot.Begun
+	if res[1] != "" {
+		if err := json.Unmarshal([]byte(res[1]), &b.Session); err != nil {
+			// A session we cannot read starts afresh rather than blocking
+			// the chat forever; the engine treats it as new.
+			b.Session = flows.Session{}
+		}
+	}
+	return b, nil
+}
+
+// Commit implements bot.Store.
+func (st *Store) Commit(ctx context.Context, chat bot.ChatID, token string, c bot.Commit) error {
+	sess, err := json.Marshal(c.Session)
+	if err != nil {
+		return fmt.Errorf("commit chat %d: encode session: %w", chat, err)
+	}
+	keys := []string{
+		st.chatKey(chat, "seen"), st.chatKey(chat, "lock"), st.chatKey(chat, "session"), st.chatKey(chat, "out"),
+		st.chatKey(chat, "audit"), st.chatKey(chat, "blocked"), st.chatKey(chat, "fails"), st.chatKey(chat, "next"),
+	}
+	forget := "0"
+	if c.Forget {
+		forget = "1"
+	}
+	args := []any{c.UpdateID, token, ms(c.Now), string(sess), st.retentionSeconds(), int64(SeenTTL / time.Second), forget, int(c.Control), len(c.Out)}
+	for _, m := range c.Out {
+		b, err := json.Marshal(m)
+		if err != nil {
+			return fmt.Errorf("commit chat %d: encode message: %w", chat, err)
+		}
+		args = append(args, string(b))
+	}
+	args = append(args, len(c.Audit))
+	for _, a := range c.Audit {
+		b, _ := json.Marshal(a)
+		args = append(args, string(b))
+	}
+	n, err := st.s.commit.Run(ctx, st.rdb, keys, args...).Int64()
+	if err != nil {
+		return fmt.Errorf("commit chat %d update %d: %w", chat, c.UpdateID, err)
+	}
+	if n < 0 {
+		return bot.ErrLeaseLost
+	}
+	return nil
+}
+
+// Fail implements bot.Store.
+func (st *Store) Fail(ctx context.Context, chat bot.ChatID, updateID int64, token string) (int, error) {
+	keys := []string{st.chatKey(chat, "fails"), st.chatKey(chat, "lock")}
+	n, err := st.s.fail.Run(ctx, st.rdb, keys, updateID, token, int64(SeenTTL/time.Second)).Int()
+	if err != nil {
+		return 0, fmt.Errorf("record failure chat %d update %d: %w", chat, updateID, err)
+	}
+	return n, nil
+}
+
+// Schedule implements bot.Store. An existing entry is left alone: it is
+// either due already, held by a sender that will see the new message, or
+// deferred on purpose (rate limits).
+func (st *Store) Schedule(ctx context.Context, chat bot.ChatID, t time.Time) error {
+	err := st.rdb.ZAddNX(ctx, st.key("sendq"), goredis.Z{Score: float64(ms(t)), Member: strconv.FormatInt(int64(chat), 10)}).Err()
+	if err != nil {
+		return fmt.Errorf("schedule chat %d: %w", chat, err)
+	}
+	return nil
+}
+
+// Due implements bot.Store.
+func (st *Store) Due(ctx context.Context, now time.Time, max int, lease time.Duration) ([]bot.ChatID, error) {
+	res, err := st.s.due.Run(ctx, st.rdb, []string{st.key("sendq")}, ms(now), lease.Milliseconds(), max).StringSlice()
+	if err != nil {
+		return nil, fmt.Errorf("claim due chats: %w", err)
+	}
+	chats := make([]bot.ChatID, 0, len(res))
+	for _, r := range res {
+		id, err := strconv.ParseInt(r, 10, 64)
+		if err != nil {
+			continue
+		}
+		chats = append(chats, bot.ChatID(id))
+	}
+	return chats, nil
+}
+
+// Next implements bot.Store.
+func (st *Store) Next(ctx context.Context, chat bot.ChatID, now time.Time) (bot.OutMessage, time.Duration, error) {
+	res, err := st.s.next.Run(ctx, st.rdb, []string{st.chatKey(chat, "out"), st.chatKey(chat, "next")}, ms(now)).StringSlice()
+	if err != nil {
+		return bot.OutMessage{}, 0, fmt.Errorf("next message chat %d: %w", chat, err)
+	}
+	switch res[0] {
+	case "empty":
+		return bot.OutMessage{}, 0, bot.ErrEmpty
+	case "wait":
+		until, _ := strconv.ParseInt(res[1], 10, 64)
+		return bot.OutMessage{}, time.UnixMilli(until).Sub(now), nil
+	}
+	var m bot.OutMessage
+	if err := json.Unmarshal([]byte(res[1]), &m); err != nil {
+		return bot.OutMessage{}, 0, fmt.Errorf("next message chat %d: decode: %w", chat, err)
+	}
+	return m, 0, nil
+}
+
+// Sent implements bot.Store.
+func (st *Store) Sent(ctx context.Context, chat bot.ChatID, id string, now time.Time, interval time.Duration) (int, error) {
+	n, err := st.s.pop.Run(ctx, st.rdb, []string{st.chatKey(chat, "out"), st.chatKey(chat, "next")}, id, ms(now), interval.Milliseconds()).Int()
+	if err != nil {
+		return 0, fmt.Errorf("mark sent chat %d: %w", chat, err)
+	}
+	return n, nil
+}
+
+// Drop implements bot.Store.
+func (st *Store) Drop(ctx context.Context, chat bot.ChatID, id string) (int, error) {
+	return st.Sent(ctx, chat, id, time.Now(), 0)
+}
+
+// Defer implements bot.Store.
+func (st *Store) Defer(ctx context.Context, chat bot.ChatID, t time.Time) error {
+	now := time.Now()
+	if err := st.s.quiet.Run(ctx, st.rdb, []string{st.chatKey(chat, "next")}, ms(t), ms(now)).Err(); err != nil {
+		return fmt.Errorf("defer chat %d: %w", chat, err)
+	}
+	err := st.rdb.ZAddXX(ctx, st.key("sendq"), goredis.Z{Score: float64(ms(t)), Member: strconv.FormatInt(int64(chat), 10)}).Err()
+	if err != nil {
+		return fmt.Errorf("defer chat %d: %w", chat, err)
+	}
+	return nil
+}
+
+// Unreachable implements bot.Store.
+func (st *Store) Unreachable(ctx context.Context, chat bot.ChatID) error {
+	_, err := st.rdb.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+		p.Del(ctx, st.chatKey(chat, "out"))
+		p.Set(ctx, st.chatKey(chat, "blocked"), "1", st.retention)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("mark chat %d unreachable: %w", chat, err)
+	}
+	return nil
+}
+
+// Idle implements bot.Store: remove the chat from the schedule, then look
+// at the outbox again; a message committed in between (whose own Schedule
+// may have found the chat still scheduled) puts it back.
+func (st *Store) Idle(ctx context.Context, chat bot.ChatID) error {
+	member := strconv.FormatInt(int64(chat), 10)
+	if err := st.rdb.ZRem(ctx, st.key("sendq"), member).Err(); err != nil {
+		return fmt.Errorf("idle chat %d: %w", chat, err)
+	}
+	n, err := st.rdb.LLen(ctx, st.chatKey(chat, "out")).Result()
+	if err != nil {
+		return fmt.Errorf("idle chat %d: %w", chat, err)
+	}
+	if n > 0 {
+		return st.Schedule(ctx, chat, time.Now())
+	}
+	return nil
+}
+
+// Allow implements bot.Store.
+func (st *Store) Allow(ctx context.Context, now time.Time, rate float64, burst int) (time.Duration, error) {
+	interval := int64(float64(time.Second.Microseconds()) / rate)
+	wait, err := st.s.rate.Run(ctx, st.rdb, []string{st.key("rate")}, now.UnixMicro(), max(interval, 1), max(burst-1, 0)).Int64()
+	if err != nil {
+		return 0, fmt.Errorf("rate limit: %w", err)
+	}
+	return time.Duration(wait) * time.Microsecond, nil
+}
+
+// RecordGaps implements bot.Store.
+func (st *Store) RecordGaps(ctx context.Context, now time.Time, gaps []flows.Gap) error {
+	if len(gaps) == 0 {
+		return nil
+	}
+	key := st.key("gaps:" + now.UTC().Format(time.DateOnly))
+	_, err := st.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		for _, g := range gaps {
+			p.ZIncrBy(ctx, key, 1, string(g.Lang)+"\t"+normaliseGap(g.Text))
+		}
+		p.Expire(ctx, key, st.retention)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record gaps: %w", err)
+	}
+	return nil
+}
+
+// normaliseGap makes repeated questions count together: lower case, single
+// spaces, bounded length.
+func normaliseGap(s string) string {
+	s = strings.Join(strings.Fields(strings.ToLower(s)), " ")
+	if r := []rune(s); len(r) > 200 {
+		s = string(r[:200])
+	}
+	return s
+}
+
+// Gaps implements bot.Store.
+func (st *Store) Gaps(ctx context.Context, now time.Time, days, limit int) ([]bot.GapCount, error) {
+	counts := map[string]int{}
+	for d := range days {
+		key := st.key("gaps:" + now.UTC().AddDate(0, 0, -d).Format(time.DateOnly))
+		zs, err := st.rdb.ZRangeWithScores(ctx, key, 0, -1).Result()
+		if err != nil {
+			return nil, fmt.Errorf("read gaps: %w", err)
+		}
+		for _, z := range zs {
+			counts[z.Member.(string)] += int(z.Score)
+		}
+	}
+	out := make([]bot.GapCount, 0, len(counts))
+	for k, n := range counts {
+		lang, q, _ := strings.Cut(k, "\t")
+		out = append(out, bot.GapCount{Lang: knowledge.Lang(lang), Question: q, Count: n})
+	}
+	sortGaps(out)
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// DeadLetter implements bot.Store.
+func (st *Store) DeadLetter(ctx context.Context, rec bot.DeadLetter) error {
+	b, _ := json.Marshal(rec)
+	key := st.key("dead")
+	_, err := st.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		p.LPush(ctx, key, string(b))
+		p.LTrim(ctx, key, 0, 999)
+		p.Expire(ctx, key, st.retention)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("dead-letter update %d: %w", rec.UpdateID, err)
+	}
+	return nil
+}
+
+// Audit implements bot.Store.
+func (st *Store) Audit(ctx context.Context, chat bot.ChatID) ([]bot.AuditRecord, error) {
+	raw, err := st.rdb.LRange(ctx, st.chatKey(chat, "audit"), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read audit chat %d: %w", chat, err)
+	}
+	out := make([]bot.AuditRecord, 0, len(raw))
+	for _, r := range raw {
+		var a bot.AuditRecord
+		if json.Unmarshal([]byte(r), &a) == nil {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// Lead implements bot.Store.
+func (st *Store) Lead(ctx context.Context, name, token string, ttl time.Duration) (bool, error) {
+	n, err := st.s.lead.Run(ctx, st.rdb, []string{st.key("leader:" + name)}, token, ttl.Milliseconds()).Int()
+	if err != nil {
+		return false, fmt.Errorf("lead %s: %w", name, err)
+	}
+	return n == 1, nil
+}
+
+// Ping implements bot.Store.
+func (st *Store) Ping(ctx context.Context) error {
+	return st.rdb.Ping(ctx).Err()
+}

@@ -1,0 +1,380 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/witaj/witaj/bot"
+	"github.com/witaj/witaj/bot/redis/redistest"
+	"github.com/witaj/witaj/flows"
+	"github.com/witaj/witaj/knowledge"
+)
+
+// backends are the servers the contract suite runs against: a real
+// redis-server (what production uses) and miniredis (what `serve` embeds
+// when no Redis is configured).
+func backends(t *testing.T) map[string]func(t *testing.T) goredis.UniversalClient {
+	return map[string]func(t *testing.T) goredis.UniversalClient{
+		"redis-server": func(t *testing.T) goredis.UniversalClient { return redistest.Start(t).Client(t) },
+		"miniredis": func(t *testing.T) goredis.UniversalClient {
+			m := miniredis.RunT(t)
+			c := goredis.NewClient(&goredis.Options{Addr: m.Addr()})
+			t.Cleanup(func() { c.Close() })
+			return c
+		},
+	}
+}
+
+// TestContract runs every store test against every backend.
+func TestContract(t *testing.T) {
+	tests := map[string]func(t *testing.T, st *Store, rdb goredis.UniversalClient){
+		"begin commit dedupe":  testBeginCommit,
+		"lock":                 testLock,
+		"failures":             testFailures,
+		"outbox":               testOutbox,
+		"forget leaves no key": testForget,
+		"keys expire":          testKeysExpire,
+		"rate limit":           testRate,
+		"gaps":                 testGaps,
+		"leader":               testLeader,
+		"audit bounded":        testAudit,
+		"unreachable":          testUnreachable,
+	}
+	for name, backend := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			for tname, tt := range tests {
+				t.Run(tname, func(t *testing.T) {
+					rdb := backend(t)
+					tt(t, New(rdb, Options{Retention: time.Hour}), rdb)
+				})
+			}
+		})
+	}
+}
+
+var ctx = context.Background()
+
+var t0 = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+
+func mustBegin(t *testing.T, st *Store, chat bot.ChatID, upd int64, token string) bot.Begun {
+	t.Helper()
+	b, err := st.Begin(ctx, chat, upd, token, time.Minute)
+	if err != nil {
+		t.Fatalf("Begin(%d, %d): %v", chat, upd, err)
+	}
+	return b
+}
+
+func msg(id, text string) bot.OutMessage { return bot.OutMessage{ID: id, Text: text} }
+
+func testBeginCommit(t *testing.T, st *Store, _ goredis.UniversalClient) {
+	b := mustBegin(t, st, 7, 100, "a")
+	if b.Session.Schema != 0 {
+		t.Fatalf("new chat has session %+v", b.Session)
+	}
+	s := flows.Session{Schema: flows.SchemaVersion, Lang: knowledge.UK, LangConfirmed: true}
+	if err := st.Commit(ctx, 7, "a", bot.Commit{UpdateID: 100, Session: s, Now: t0, Out: []bot.OutMessage{msg("100-0", "hi")}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Begin(ctx, 7, 100, "b", time.Minute); !errors.Is(err, bot.ErrDuplicate) {
+		t.Fatalf("Begin of a handled update: %v, want ErrDuplicate", err)
+	}
+	b = mustBegin(t, st, 7, 101, "b")
+	if b.Session.Lang != knowledge.UK || !b.Session.LangConfirmed {
+		t.Errorf("session did not round-trip: %+v", b.Session)
+	}
+	// Update ids may restart lower after a week of silence: only the set
+	// of handled ids counts, never the highest.
+	if err := st.Commit(ctx, 7, "b", bot.Commit{UpdateID: 101, Session: s, Now: t0}); err != nil {
+		t.Fatal(err)
+	}
+	mustBegin(t, st, 7, 5, "c")
+}
+
+func testLock(t *testing.T, st *Store, rdb goredis.UniversalClient) {
+	mustBegin(t, st, 8, 1, "a")
+	if _, err := st.Begin(ctx, 8, 2, "b", time.Minute); !errors.Is(err, bot.ErrBusy) {
+		t.Fatalf("second worker: %v, want ErrBusy", err)
+	}
+	// The lease runs out (simulated: the key is what expires) and another
+	// worker takes the chat; the first worker's late commit must fail and
+	// store nothing.
+	rdb.Del(ctx, st.chatKey(8, "lock"))
+	mustBegin(t, st, 8, 1, "b")
+	err := st.Commit(ctx, 8, "a", bot.Commit{UpdateID: 1, Now: t0, Out: []bot.OutMessage{msg("1-0", "late")}})
+	if !errors.Is(err, bot.ErrLeaseLost) {
+		t.Fatalf("commit after losing the lease: %v, want ErrLeaseLost", err)
+	}
+	if n, _ := rdb.LLen(ctx, st.chatKey(8, "out")).Result(); n != 0 {
+		t.Errorf("a lost commit stored %d messages", n)
+	}
+	if err := st.Commit(ctx, 8, "b", bot.Commit{UpdateID: 1, Now: t0}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testFailures(t *testing.T, st *Store, rdb goredis.UniversalClient) {
+	for want := 1; want <= 3; want++ {
+		mustBegin(t, st, 9, 1, "a")
+		n, err := st.Fail(ctx, 9, 1, "a")
+		if err != nil || n != want {
+			t.Fatalf("Fail #%d = %d, %v", want, n, err)
+		}
+	}
+	mustBegin(t, st, 9, 1, "a") // Fail released the lock
+	if err := st.Commit(ctx, 9, "a", bot.Commit{UpdateID: 1, Now: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := rdb.HExists(ctx, st.chatKey(9, "fails"), "1").Result(); ok {
+		t.Error("the failure count survived a successful commit")
+	}
+}
+
+func testOutbox(t *testing.T, st *Store, _ goredis.UniversalClient) {
+	mustBegin(t, st, 10, 1, "a")
+	out := []bot.OutMessage{msg("1-0", "one"), msg("1-1", "two")}
+	if err := st.Commit(ctx, 10, "a", bot.Commit{UpdateID: 1, Now: t0, Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Schedule(ctx, 10, t0); err != nil {
+		t.Fatal(err)
+	}
+	if chats, _ := st.Due(ctx, t0.Add(-time.Second), 10, time.Minute); len(chats) != 0 {
+		t.Fatalf("Due before the time = %v", chats)
+	}
+	chats, err := st.Due(ctx, t0, 10, time.Minute)
+	if err != nil || len(chats) != 1 || chats[0] != 10 {
+		t.Fatalf("Due = %v, %v; want [10]", chats, err)
+	}
+	if chats, _ := st.Due(ctx, t0.Add(time.Second), 10, time.Minute); len(chats) != 0 {
+		t.Fatalf("a claimed chat was handed out again: %v", chats)
+	}
+	m, wait, err := st.Next(ctx, 10, t0)
+	if err != nil || wait != 0 || m.ID != "1-0" || m.Text != "one" {
+		t.Fatalf("Next = %+v, %v, %v", m, wait, err)
+	}
+	n, err := st.Sent(ctx, 10, "1-0", t0, time.Second)
+	if err != nil || n != 1 {
+		t.Fatalf("Sent = %d, %v; want 1 left", n, err)
+	}
+	// Sent again (a retry) removes nothing more.
+	if n, _ := st.Sent(ctx, 10, "1-0", t0, time.Second); n != 1 {
+		t.Fatalf("repeated Sent left %d, want 1", n)
+	}
+	if _, wait, _ := st.Next(ctx, 10, t0.Add(500*time.Millisecond)); wait != 500*time.Millisecond {
+		t.Fatalf("per-chat interval: wait %v, want 500ms", wait)
+	}
+	m, _, _ = st.Next(ctx, 10, t0.Add(time.Second))
+	if m.ID != "1-1" {
+		t.Fatalf("second message = %+v", m)
+	}
+	if n, _ := st.Drop(ctx, 10, "1-1"); n != 0 {
+		t.Fatalf("Drop left %d", n)
+	}
+	if _, _, err := st.Next(ctx, 10, t0.Add(time.Hour)); !errors.Is(err, bot.ErrEmpty) {
+		t.Fatalf("Next on an empty outbox: %v", err)
+	}
+	if err := st.Idle(ctx, 10); err != nil {
+		t.Fatal(err)
+	}
+	if chats, _ := st.Due(ctx, t0.Add(time.Hour), 10, time.Minute); len(chats) != 0 {
+		t.Fatalf("an idle chat is still scheduled: %v", chats)
+	}
+}
+
+func testForget(t *testing.T, st *Store, rdb goredis.UniversalClient) {
+	s := flows.Session{Schema: flows.SchemaVersion, Lang: knowledge.PL}
+	mustBegin(t, st, 11, 1, "a")
+	st.Commit(ctx, 11, "a", bot.Commit{UpdateID: 1, Session: s, Now: t0, Out: []bot.OutMessage{msg("1-0", "x")},
+		Audit: []bot.AuditRecord{{Ref: "legal.pesel@1", KB: "45-x", At: t0}}, Control: bot.Blocked})
+	mustBegin(t, st, 11, 2, "a")
+	st.Fail(ctx, 11, 2, "a")
+	mustBegin(t, st, 11, 2, "a")
+	if err := st.Commit(ctx, 11, "a", bot.Commit{UpdateID: 2, Forget: true, Now: t0, Out: []bot.OutMessage{msg("2-0", "done")}}); err != nil {
+		t.Fatal(err)
+	}
+	if keys := chatKeys(t, st, rdb, 11); len(keys) != 1 || !strings.HasSuffix(keys[0], ":out") {
+		t.Fatalf("after /forget the chat has keys %v, want only the outbox with the confirmation", keys)
+	}
+	if m, _, _ := st.Next(ctx, 11, t0); m.ID != "2-0" {
+		t.Fatalf("confirmation = %+v", m)
+	}
+	st.Sent(ctx, 11, "2-0", t0, time.Second)
+	for _, k := range chatKeys(t, st, rdb, 11) {
+		if !strings.HasSuffix(k, ":next") {
+			t.Errorf("after the confirmation was sent, key %s remains", k)
+		}
+	}
+}
+
+// chatKeys lists the keys of a chat except the short-lived send pacing key.
+func chatKeys(t *testing.T, st *Store, rdb goredis.UniversalClient, chat bot.ChatID) []string {
+	t.Helper()
+	keys, err := rdb.Keys(ctx, st.prefix+fmt.Sprintf("{chat:%d}:*", chat)).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, k := range keys {
+		if !strings.HasSuffix(k, ":next") {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// testKeysExpire: every key has a TTL except the documented permanent
+// schedule, and all keys of a chat hash to one Cluster slot.
+func testKeysExpire(t *testing.T, st *Store, rdb goredis.UniversalClient) {
+	s := flows.Session{Schema: flows.SchemaVersion}
+	mustBegin(t, st, 12, 1, "a")
+	st.Commit(ctx, 12, "a", bot.Commit{UpdateID: 1, Session: s, Now: t0, Out: []bot.OutMessage{msg("1-0", "x")},
+		Audit: []bot.AuditRecord{{Ref: "a@1", At: t0}}, Control: bot.Blocked})
+	st.Schedule(ctx, 12, t0)
+	m, _, _ := st.Next(ctx, 12, t0)
+	st.Sent(ctx, 12, m.ID, time.Now(), time.Second)
+	mustBegin(t, st, 12, 2, "a")
+	st.Fail(ctx, 12, 2, "a")
+	st.RecordGaps(ctx, t0, []flows.Gap{{Lang: knowledge.EN, Text: "weather"}})
+	st.DeadLetter(ctx, bot.DeadLetter{Chat: 12, UpdateID: 2, At: t0})
+	st.Allow(ctx, time.Now(), 30, 1)
+	st.Lead(ctx, "poller", "a", time.Minute)
+	keys, _ := rdb.Keys(ctx, st.prefix+"*").Result()
+	if len(keys) < 8 {
+		t.Fatalf("only %d keys written: %v", len(keys), keys)
+	}
+	slot := -1
+	for _, k := range keys {
+		if k == st.key("sendq") {
+			continue // permanent by design: members leave when outboxes empty
+		}
+		if ttl, _ := rdb.PTTL(ctx, k).Result(); ttl <= 0 {
+			t.Errorf("key %s has no TTL (%v)", k, ttl)
+		}
+		if strings.Contains(k, "{chat:12}") {
+			if s := keySlot(k); slot == -1 {
+				slot = s
+			} else if s != slot {
+				t.Errorf("key %s is in slot %d, other chat keys in %d", k, s, slot)
+			}
+		}
+	}
+}
+
+func testRate(t *testing.T, st *Store, _ goredis.UniversalClient) {
+	now := time.Now()
+	if w, err := st.Allow(ctx, now, 10, 1); err != nil || w != 0 {
+		t.Fatalf("first send: wait %v, %v", w, err)
+	}
+	w, _ := st.Allow(ctx, now, 10, 1)
+	if w < 90*time.Millisecond || w > 110*time.Millisecond {
+		t.Fatalf("second send at 10/s: wait %v, want ~100ms", w)
+	}
+	if w, _ := st.Allow(ctx, now.Add(100*time.Millisecond), 10, 1); w != 0 {
+		t.Fatalf("after the interval: wait %v", w)
+	}
+}
+
+func testGaps(t *testing.T, st *Store, _ goredis.UniversalClient) {
+	st.RecordGaps(ctx, t0, []flows.Gap{{Lang: knowledge.EN, Text: "Weather  tomorrow?"}, {Lang: knowledge.PL, Text: "pogoda"}})
+	st.RecordGaps(ctx, t0.AddDate(0, 0, -1), []flows.Gap{{Lang: knowledge.EN, Text: "weather tomorrow?"}})
+	got, err := st.Gaps(ctx, t0, 7, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []bot.GapCount{{Lang: knowledge.EN, Question: "weather tomorrow?", Count: 2}, {Lang: knowledge.PL, Question: "pogoda", Count: 1}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("Gaps = %v, want %v", got, want)
+	}
+}
+
+func testLeader(t *testing.T, st *Store, _ goredis.UniversalClient) {
+	if ok, _ := st.Lead(ctx, "poller", "a", time.Minute); !ok {
+		t.Fatal("first replica did not lead")
+	}
+	if ok, _ := st.Lead(ctx, "poller", "b", time.Minute); ok {
+		t.Fatal("second replica took the lead")
+	}
+	if ok, _ := st.Lead(ctx, "poller", "a", time.Minute); !ok {
+		t.Fatal("the leader could not renew")
+	}
+}
+
+func testAudit(t *testing.T, st *Store, _ goredis.UniversalClient) {
+	for i := range 120 {
+		mustBegin(t, st, 13, int64(i), "a")
+		st.Commit(ctx, 13, "a", bot.Commit{UpdateID: int64(i), Now: t0, Audit: []bot.AuditRecord{{Ref: fmt.Sprintf("x@%d", i), At: t0}}})
+	}
+	recs, err := st.Audit(ctx, 13)
+	if err != nil || len(recs) != 100 || recs[0].Ref != "x@119" {
+		t.Fatalf("Audit: %d records, first %+v, %v; want 100, newest first", len(recs), recs[0], err)
+	}
+}
+
+func testUnreachable(t *testing.T, st *Store, rdb goredis.UniversalClient) {
+	mustBegin(t, st, 14, 1, "a")
+	st.Commit(ctx, 14, "a", bot.Commit{UpdateID: 1, Now: t0, Out: []bot.OutMessage{msg("1-0", "x")}})
+	if err := st.Unreachable(ctx, 14); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := rdb.LLen(ctx, st.chatKey(14, "out")).Result(); n != 0 {
+		t.Errorf("outbox of a blocked chat has %d messages", n)
+	}
+	if v, _ := rdb.Get(ctx, st.chatKey(14, "blocked")).Result(); v != "1" {
+		t.Errorf("blocked = %q", v)
+	}
+}
+
+// keySlot is Redis Cluster's slot of a key: CRC16 (XMODEM) of the hash
+// tag, modulo 16384.
+func keySlot(key string) int {
+	if i := strings.IndexByte(key, '{'); i >= 0 {
+		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
+			key = key[i+1 : i+1+j]
+		}
+	}
+	var crc uint16
+	for i := 0; i < len(key); i++ {
+		crc ^= uint16(key[i]) << 8
+		for range 8 {
+			if crc&0x8000 != 0 {
+				crc = crc<<1 ^ 0x1021
+			} else {
+				crc <<= 1
+			}
+		}
+	}
+	return int(crc) % 16384
+}
+
+func TestConnect(t *testing.T) {
+	srv := redistest.Start(t)
+	for _, url := range []string{"redis://" + srv.Addr + "/0", "redis://" + srv.Addr} {
+		c, err := Connect(url)
+		if err != nil {
+			t.Fatalf("Connect(%q): %v", url, err)
+		}
+		if err := c.Ping(ctx).Err(); err != nil {
+			t.Errorf("Connect(%q): ping: %v", url, err)
+		}
+		c.Close()
+	}
+	for _, bad := range []string{"localhost:6379", "http://x", "redis+sentinel://localhost:26379", "redis+nope://x"} {
+		if _, err := Connect(bad); err == nil {
+			t.Errorf("Connect(%q) succeeded", bad)
+		}
+	}
+	if _, err := Connect("redis+cluster://127.0.0.1:7000?addr=127.0.0.1:7001"); err != nil {
+		t.Errorf("cluster URL: %v", err)
+	}
+	if _, err := Connect("redis+sentinel://127.0.0.1:26379?master_name=m"); err != nil {
+		t.Errorf("sentinel URL: %v", err)
+	}
+}

@@ -1,0 +1,259 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// SendConfig tunes the sender.
+type SendConfig struct {
+	// Rate is the most messages per second to the platform overall, shared
+	// by all replicas (Telegram: about 30).
+	Rate float64
+	// RatePerChat is the most messages per second to one chat (Telegram:
+	// about 1).
+	RatePerChat float64
+	// Workers is how many chats one replica sends to at once.
+	Workers int
+	// Lease is how long a claimed chat is this sender's before another
+	// replica may take it (a crashed sender's chats are free after it).
+	Lease time.Duration
+	// Poll is how often to look for due chats when not woken.
+	Poll time.Duration
+	// MaxAttempts is how often a message failing with a transient error is
+	// tried before it is dropped and logged.
+	MaxAttempts int
+}
+
+// DefaultSendConfig returns Telegram's limits and production defaults.
+func DefaultSendConfig() SendConfig {
+	return SendConfig{Rate: 30, RatePerChat: 1, Workers: 16, Lease: 30 * time.Second, Poll: 50 * time.Millisecond, MaxAttempts: 10}
+}
+
+// Sender delivers the outbox: it claims chats with due messages, sends
+// each chat's messages in order within the global and per-chat rates,
+// waits out 429s for that chat only, retries transient errors with
+// backoff and stops at a chat whose user blocked the bot.
+type Sender struct {
+	store    Store
+	migrants Migrants
+	cfg      SendConfig
+	log      *slog.Logger
+	metrics  *Metrics
+	wake     chan struct{}
+	now      func() time.Time
+	// OnBlocked, when set, is told about a chat that became unreachable
+	// (the consultants' side notes it in the case).
+	OnBlocked func(ctx context.Context, chat ChatID)
+
+	mu       sync.Mutex
+	attempts map[ChatID]int // transient failures in a row, per chat
+}
+
+// NewSender returns a sender; Wake is the channel the service signals.
+func NewSender(store Store, migrants Migrants, cfg SendConfig, log *slog.Logger, metrics *Metrics) *Sender {
+	return &Sender{store: store, migrants: migrants, cfg: cfg, log: log, metrics: metrics,
+		wake: make(chan struct{}, 1), now: time.Now, attempts: map[ChatID]int{}}
+}
+
+// Wake is signalled to look for due messages at once.
+func (s *Sender) Wake() chan<- struct{} { return s.wake }
+
+// Run sends until ctx ends.
+func (s *Sender) Run(ctx context.Context) {
+	s.loop(ctx, false)
+}
+
+// Drain sends until nothing is due or ctx ends: for shutdown.
+func (s *Sender) Drain(ctx context.Context) {
+	s.loop(ctx, true)
+}
+
+func (s *Sender) loop(ctx context.Context, untilIdle bool) {
+	sem := make(chan struct{}, max(1, s.cfg.Workers))
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		chats, err := s.store.Due(ctx, s.now(), cap(sem), s.cfg.Lease)
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("claim due chats", "err", err)
+		}
+		for _, chat := range chats {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				s.sendChat(ctx, chat)
+			}()
+		}
+		if len(chats) > 0 {
+			continue
+		}
+		if untilIdle {
+			wg.Wait()
+			if more, _ := s.store.Due(ctx, s.now(), 1, 0); len(more) == 0 {
+				return
+			}
+			continue
+		}
+		timer.Reset(s.cfg.Poll)
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.wake:
+		case <-timer.C:
+		}
+	}
+}
+
+// sendChat sends the chat's due messages, in order, until the chat must
+// wait (per-chat rate, 429, error) or its outbox is empty.
+func (s *Sender) sendChat(ctx context.Context, chat ChatID) {
+	interval := time.Duration(float64(time.Second) / s.cfg.RatePerChat)
+	for ctx.Err() == nil {
+		now := s.now()
+		m, wait, err := s.store.Next(ctx, chat, now)
+		switch {
+		case errors.Is(err, ErrEmpty):
+			s.idle(ctx, chat)
+			return
+		case err != nil:
+			s.log.Warn("read outbox", "err", err)
+			return
+		case wait > 0:
+			s.deferChat(ctx, chat, now.Add(wait))
+			return
+		}
+		if !s.takeSlot(ctx) {
+			return
+		}
+		err = s.migrants.Send(ctx, chat, m)
+		// Record the outcome even when shutting down: a message sent but
+		// not marked would be sent again after a restart.
+		if !s.settle(context.WithoutCancel(ctx), chat, m, err, interval) || ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+// settle records the outcome of one send and reports whether to go on
+// with the chat's next message now.
+func (s *Sender) settle(ctx context.Context, chat ChatID, m OutMessage, err error, interval time.Duration) bool {
+	now := s.now()
+	var retry *RetryAfterError
+	switch {
+	case err == nil:
+		s.metrics.sent("ok")
+		s.resetAttempts(chat)
+		left, err := s.store.Sent(ctx, chat, m.ID, now, interval)
+		if err != nil {
+			s.log.Warn("mark sent", "err", err)
+			return false
+		}
+		if left == 0 {
+			s.idle(ctx, chat)
+			return false
+		}
+		if interval > 0 {
+			s.deferChat(ctx, chat, now.Add(interval))
+			return false
+		}
+		return true
+	case errors.As(err, &retry):
+		s.metrics.sent("rate_limited")
+		s.deferChat(ctx, chat, now.Add(retry.After))
+	case errors.Is(err, ErrBlocked):
+		s.metrics.sent("blocked")
+		if err := s.store.Unreachable(ctx, chat); err != nil {
+			s.log.Warn("mark unreachable", "err", err)
+		}
+		s.idle(ctx, chat)
+		if s.OnBlocked != nil {
+			s.OnBlocked(ctx, chat)
+		}
+	case errors.Is(err, ErrRejected):
+		s.metrics.sent("rejected")
+		s.log.Error("message rejected by the platform; dropped", "message", m.ID, "err", err)
+		if _, err := s.store.Drop(ctx, chat, m.ID); err != nil {
+			s.log.Warn("drop message", "err", err)
+		}
+		return true
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		// Shutting down: the message stays first in the outbox.
+	default:
+		s.metrics.sent("error")
+		n := s.failAttempt(chat)
+		if n >= s.cfg.MaxAttempts {
+			s.log.Error("message failed repeatedly; dropped", "message", m.ID, "attempts", n, "err", err)
+			s.resetAttempts(chat)
+			if _, err := s.store.Drop(ctx, chat, m.ID); err != nil {
+				s.log.Warn("drop message", "err", err)
+			}
+			return true
+		}
+		s.log.Warn("send failed; will retry", "attempt", n, "err", err)
+		s.deferChat(ctx, chat, now.Add(backoff(n)))
+	}
+	return false
+}
+
+// takeSlot waits for the global rate limiter.
+func (s *Sender) takeSlot(ctx context.Context) bool {
+	for {
+		wait, err := s.store.Allow(ctx, s.now(), s.cfg.Rate, 1)
+		if err != nil {
+			s.log.Warn("rate limiter", "err", err)
+			return false
+		}
+		if wait <= 0 {
+			return true
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(wait):
+		}
+	}
+}
+
+func (s *Sender) idle(ctx context.Context, chat ChatID) {
+	if err := s.store.Idle(ctx, chat); err != nil {
+		s.log.Warn("idle chat", "err", err)
+	}
+}
+
+func (s *Sender) deferChat(ctx context.Context, chat ChatID, t time.Time) {
+	if err := s.store.Defer(ctx, chat, t); err != nil {
+		s.log.Warn("defer chat", "err", err)
+	}
+}
+
+func (s *Sender) failAttempt(chat ChatID) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.attempts[chat]++
+	return s.attempts[chat]
+}
+
+func (s *Sender) resetAttempts(chat ChatID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.attempts, chat)
+}
+
+// backoff is the wait after the nth transient failure in a row: 1 s,
+// doubling, at most a minute.
+func backoff(n int) time.Duration {
+	d := time.Second << min(n-1, 6)
+	return min(d, time.Minute)
+}

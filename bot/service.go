@@ -1,0 +1,294 @@
+package bot
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+
+	"github.com/witaj/witaj/flows"
+	"github.com/witaj/witaj/knowledge"
+)
+
+// Migrants is the platform migrants write on (Telegram), as the service
+// needs it.
+type Migrants interface {
+	// Format turns a rendered message into platform messages within the
+	// platform's limits (their IDs are set by the service).
+	Format(m Message) []OutMessage
+	// Send delivers one message. It returns *RetryAfterError, ErrBlocked,
+	// ErrRejected, or another error for a failure worth retrying.
+	Send(ctx context.Context, chat ChatID, m OutMessage) error
+}
+
+// Consultants is the consultants' side (Slack), as the service needs it.
+// A service without consultants tells users none can be reached.
+type Consultants interface {
+	// Open opens a case for the chat — at most one open case per chat, so
+	// a second call returns the open one — and returns its id and how
+	// many open cases are ahead of it.
+	Open(ctx context.Context, chat ChatID, e flows.Escalate) (caseID string, ahead int, err error)
+	// Relay passes a user's message to the case's thread.
+	Relay(ctx context.Context, chat ChatID, r flows.Relay) error
+	// Close closes the case at the user's request.
+	Close(ctx context.Context, chat ChatID, c flows.CloseCase) error
+	// Forget deletes or redacts what the consultants' side keeps of the chat.
+	Forget(ctx context.Context, chat ChatID) error
+}
+
+// FAQ is the answering part of the service for one knowledge base. The
+// service swaps it as a whole when the FAQ reloads, so every update is
+// handled by one consistent engine and renderer.
+type FAQ struct {
+	Engine *flows.Engine
+	Render *Renderer
+}
+
+// Config tunes the service.
+type Config struct {
+	// Lease is how long a worker may hold a chat before another may take
+	// it over (a crashed worker's chat is free again after it).
+	Lease time.Duration
+	// BusyTimeout is how long Handle waits for a chat another worker holds.
+	BusyTimeout time.Duration
+	// MaxAttempts is how often an update that fails (a panic) is tried
+	// before it is parked as a dead letter.
+	MaxAttempts int
+}
+
+// DefaultConfig returns production defaults.
+func DefaultConfig() Config {
+	return Config{Lease: 30 * time.Second, BusyTimeout: 5 * time.Second, MaxAttempts: 3}
+}
+
+// Service handles updates: it runs the engine on the chat's stored session
+// and stores the outcome — new session and outgoing messages — durably and
+// exactly once. Sending is the Sender's job. Safe for concurrent use.
+type Service struct {
+	store       Store
+	migrants    Migrants
+	consultants Consultants
+	faq         atomic.Pointer[FAQ]
+	cfg         Config
+	log         *slog.Logger
+	metrics     *Metrics
+	now         func() time.Time
+	// wake, when set, is signalled after a commit that queued messages,
+	// so a local sender starts at once.
+	wake chan<- struct{}
+}
+
+// NewService returns a service. consultants, metrics and wake may be nil.
+func NewService(store Store, migrants Migrants, consultants Consultants, faq *FAQ, cfg Config, log *slog.Logger, metrics *Metrics, wake chan<- struct{}) *Service {
+	s := &Service{store: store, migrants: migrants, consultants: consultants, cfg: cfg, log: log, metrics: metrics, now: time.Now, wake: wake}
+	s.faq.Store(faq)
+	return s
+}
+
+// UseFAQ switches to another knowledge base; updates in flight finish on
+// the old one.
+func (s *Service) UseFAQ(f *FAQ) { s.faq.Store(f) }
+
+// CurrentFAQ returns the FAQ being served.
+func (s *Service) CurrentFAQ() *FAQ { return s.faq.Load() }
+
+// Handle processes one update. It returns nil once the update's outcome
+// is stored (or it was handled before): only then may the platform be told
+// the update was received. ErrBusy means the chat stayed locked by another
+// worker; any error means "deliver the update again".
+func (s *Service) Handle(ctx context.Context, u Update) error {
+	start := s.now()
+	defer func() { s.metrics.handled(time.Since(start).Seconds()) }()
+	if !u.HasEvent && u.Control == NoControl && u.Reply == "" {
+		return nil
+	}
+	token := newToken()
+	begun, err := s.begin(ctx, u, token)
+	if errors.Is(err, ErrDuplicate) {
+		s.metrics.update("duplicate")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	s.metrics.update(kindOf(u))
+	c, gaps, err := s.decide(ctx, begun.Session, u)
+	if err != nil {
+		return s.failed(ctx, u, token, begun.Session, err)
+	}
+	if err := s.store.Commit(ctx, u.Chat, token, c); err != nil {
+		if errors.Is(err, ErrLeaseLost) {
+			return ErrBusy
+		}
+		return err
+	}
+	s.afterCommit(ctx, u.Chat, c, gaps)
+	return nil
+}
+
+// begin locks the chat, waiting a little while another worker holds it:
+// two updates of one chat reaching two replicas are handled in turn.
+func (s *Service) begin(ctx context.Context, u Update, token string) (Begun, error) {
+	deadline := time.Now().Add(s.cfg.BusyTimeout)
+	wait := 5 * time.Millisecond
+	for {
+		b, err := s.store.Begin(ctx, u.Chat, u.ID, token, s.cfg.Lease)
+		if !errors.Is(err, ErrBusy) || time.Now().After(deadline) {
+			return b, err
+		}
+		select {
+		case <-ctx.Done():
+			return Begun{}, ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 200*time.Millisecond)
+	}
+}
+
+// failed records a failed attempt; after MaxAttempts the update is parked
+// and the user gets an apology instead of silence.
+func (s *Service) failed(ctx context.Context, u Update, token string, session flows.Session, cause error) error {
+	n, err := s.store.Fail(ctx, u.Chat, u.ID, token)
+	if err != nil {
+		return errors.Join(cause, err)
+	}
+	s.log.Error("update failed", "update", u.ID, "attempt", n, "err", cause)
+	if n < s.cfg.MaxAttempts {
+		return cause
+	}
+	s.metrics.deadLetter()
+	if err := s.store.DeadLetter(ctx, DeadLetter{Chat: u.Chat, UpdateID: u.ID, Error: cause.Error(), At: s.now()}); err != nil {
+		return err
+	}
+	if _, err := s.store.Begin(ctx, u.Chat, u.ID, token, s.cfg.Lease); err != nil {
+		return err
+	}
+	c := Commit{UpdateID: u.ID, Session: session, Now: s.now(), Out: s.apology(u.ID, session.Lang)}
+	if err := s.store.Commit(ctx, u.Chat, token, c); err != nil {
+		return err
+	}
+	s.afterCommit(ctx, u.Chat, c, nil)
+	return nil
+}
+
+// apology renders "something went wrong"; if even that fails (the bug is
+// in rendering), the update is parked without a reply.
+func (s *Service) apology(updateID int64, lang knowledge.Lang) (out []OutMessage) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("cannot render the apology", "update", updateID, "panic", r)
+			out = nil
+		}
+	}()
+	f := s.faq.Load()
+	return s.format(updateID, []Message{f.Render.Reply(lang, flows.Reply{Key: "error.generic"})})
+}
+
+// afterCommit puts the chat's outbox on the send schedule and counts the
+// unanswered questions. Both are retried by later updates and the sender
+// if they fail here, so errors are only logged.
+func (s *Service) afterCommit(ctx context.Context, chat ChatID, c Commit, gaps []flows.Gap) {
+	if len(c.Out) > 0 {
+		if err := s.store.Schedule(ctx, chat, s.now()); err != nil {
+			s.log.Warn("schedule send", "err", err)
+		}
+		if s.wake != nil {
+			select {
+			case s.wake <- struct{}{}:
+			default:
+			}
+		}
+	}
+	if len(gaps) > 0 {
+		if err := s.store.RecordGaps(ctx, s.now(), gaps); err != nil {
+			s.log.Warn("record gaps", "err", err)
+		}
+	}
+}
+
+// decide runs the engine and turns its actions into a commit. A panic in
+// the engine, the renderer or an adapter becomes an error, so one bad
+// update cannot stop the service.
+func (s *Service) decide(ctx context.Context, session flows.Session, u Update) (c Commit, gaps []flows.Gap, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic handling update %d: %v\n%s", u.ID, r, debug.Stack())
+		}
+	}()
+	now := s.now()
+	f := s.faq.Load()
+	c = Commit{UpdateID: u.ID, Session: session, Now: now, Control: u.Control}
+	var actions []flows.Action
+	if u.HasEvent {
+		c.Session, actions = f.Engine.Step(session, u.Event, now)
+	}
+	if u.Reply != "" {
+		actions = append(actions, flows.Reply{Key: u.Reply, Lang: replyLang(c.Session, u)})
+	}
+	p := performer{s: s, ctx: ctx, chat: u.Chat, f: f, now: now}
+	c.Session, err = p.perform(c.Session, actions)
+	if err != nil {
+		return Commit{}, nil, err
+	}
+	c.Out = s.format(u.ID, p.messages)
+	c.Audit, c.Forget = p.audit, p.forget
+	return c, p.gaps, nil
+}
+
+// replyLang picks the language of a reply to an update that skipped the
+// engine (a group chat): the session's, else the app's.
+func replyLang(s flows.Session, u Update) knowledge.Lang {
+	if s.Lang != "" {
+		return s.Lang
+	}
+	if l := knowledge.Lang(u.Event.LangHint); l.Known() {
+		return l
+	}
+	return knowledge.EN
+}
+
+// format turns rendered messages into platform messages with IDs that are
+// stable across retries of the same update.
+func (s *Service) format(updateID int64, msgs []Message) []OutMessage {
+	var out []OutMessage
+	for _, m := range msgs {
+		for _, om := range s.migrants.Format(m) {
+			om.ID = fmt.Sprintf("%d-%d", updateID, len(out))
+			out = append(out, om)
+		}
+	}
+	return out
+}
+
+func kindOf(u Update) string {
+	switch {
+	case u.Control == Blocked:
+		return "blocked"
+	case u.Control == Unblocked:
+		return "unblocked"
+	case !u.HasEvent:
+		return "other"
+	}
+	switch u.Event.Kind {
+	case flows.TextMessage:
+		return "text"
+	case flows.CommandMessage:
+		return "command"
+	case flows.ButtonPress:
+		return "button"
+	case flows.UnsupportedMessage:
+		return "unsupported"
+	}
+	return "case"
+}
+
+func newToken() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,120 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/witaj/witaj/flows"
+	"github.com/witaj/witaj/knowledge"
+)
+
+// Store keeps everything durable: sessions, the handled-update marks, the
+// outbox, audit records and the questions the bot could not answer. All
+// data of one chat lives under one key prefix and expires with the
+// retention period; /forget deletes it.
+type Store interface {
+	// Begin starts handling update updateID of chat. It returns
+	// ErrDuplicate when the update was handled already and ErrBusy while
+	// another worker holds the chat; otherwise the chat is locked with
+	// token for lease and its session is returned.
+	Begin(ctx context.Context, chat ChatID, updateID int64, token string, lease time.Duration) (Begun, error)
+	// Commit stores the outcome of an update atomically — session,
+	// outgoing messages, audit records, the handled mark — and releases
+	// the lock. It returns ErrLeaseLost when the lock is no longer held
+	// with token; nothing is stored then.
+	Commit(ctx context.Context, chat ChatID, token string, c Commit) error
+	// Fail records a failed attempt at an update, releases the lock and
+	// returns the number of attempts so far.
+	Fail(ctx context.Context, chat ChatID, updateID int64, token string) (int, error)
+
+	// Schedule makes the chat's outbox due at t.
+	Schedule(ctx context.Context, chat ChatID, t time.Time) error
+	// Due claims up to max chats whose outbox is due at now; a claimed chat
+	// is not returned again before now+lease.
+	Due(ctx context.Context, now time.Time, max int, lease time.Duration) ([]ChatID, error)
+	// Next returns the first message of the chat's outbox, or the time to
+	// wait before the chat may be sent to again (per-chat rate), or
+	// ErrEmpty.
+	Next(ctx context.Context, chat ChatID, now time.Time) (OutMessage, time.Duration, error)
+	// Sent removes message id from the head of the outbox, keeps the chat
+	// quiet for interval and returns how many messages remain.
+	Sent(ctx context.Context, chat ChatID, id string, now time.Time, interval time.Duration) (int, error)
+	// Defer keeps the chat quiet until t (rate limited, platform errors).
+	Defer(ctx context.Context, chat ChatID, t time.Time) error
+	// Drop removes message id from the head of the outbox without sending
+	// it (the platform rejected it for good) and returns how many remain.
+	Drop(ctx context.Context, chat ChatID, id string) (int, error)
+	// Unreachable drops the chat's outbox and marks it blocked.
+	Unreachable(ctx context.Context, chat ChatID) error
+	// Idle takes a chat whose outbox emptied off the schedule; a message
+	// that arrived meanwhile keeps it scheduled.
+	Idle(ctx context.Context, chat ChatID) error
+	// Allow is the global send rate limiter shared by all replicas: it
+	// takes a slot and returns 0, or returns how long to wait.
+	Allow(ctx context.Context, now time.Time, rate float64, burst int) (time.Duration, error)
+
+	// RecordGaps counts questions the bot could not answer directly, on
+	// the day of now, without any user identifier.
+	RecordGaps(ctx context.Context, now time.Time, gaps []flows.Gap) error
+	// Gaps returns the most frequent unanswered questions of the last days.
+	Gaps(ctx context.Context, now time.Time, days, limit int) ([]GapCount, error)
+	// DeadLetter parks an update that failed too often, for operators.
+	DeadLetter(ctx context.Context, rec DeadLetter) error
+	// Audit returns the chat's recorded answers, newest first.
+	Audit(ctx context.Context, chat ChatID) ([]AuditRecord, error)
+
+	// Lead takes or keeps the named leadership (one polling replica) for
+	// ttl; it returns whether token holds it.
+	Lead(ctx context.Context, name, token string, ttl time.Duration) (bool, error)
+	// Ping reports whether the store is reachable.
+	Ping(ctx context.Context) error
+}
+
+// Begun is what Begin returns.
+type Begun struct {
+	Session flows.Session
+}
+
+// Commit is the outcome of one update.
+type Commit struct {
+	UpdateID int64
+	Session  flows.Session
+	// Forget deletes everything kept about the chat before the rest of
+	// the commit (which then holds only the confirmation message).
+	Forget  bool
+	Out     []OutMessage
+	Audit   []AuditRecord
+	Control Control
+	Now     time.Time
+}
+
+// AuditRecord says which FAQ text a chat was shown, and when.
+type AuditRecord struct {
+	Ref string    `json:"ref"` // "legal.pesel@3"
+	KB  string    `json:"kb"`  // knowledge-base version
+	At  time.Time `json:"at"`
+}
+
+// GapCount is an unanswered question and how often it was asked.
+type GapCount struct {
+	Lang     knowledge.Lang
+	Question string
+	Count    int
+}
+
+// DeadLetter is an update that could not be handled.
+type DeadLetter struct {
+	Chat     ChatID    `json:"chat"`
+	UpdateID int64     `json:"update_id"`
+	Error    string    `json:"error"`
+	At       time.Time `json:"at"`
+}
+
+// Store errors.
+var (
+	ErrDuplicate = errors.New("update already handled")
+	ErrBusy      = errors.New("chat is being handled by another worker")
+	ErrLeaseLost = errors.New("chat lock lost before commit")
+	ErrEmpty     = errors.New("outbox empty")
+)

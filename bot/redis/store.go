@@ -368,3 +368,8 @@ func (st *Store) Lead(ctx context.Context, name, token string, ttl time.Duration
 func (st *Store) Ping(ctx context.Context) error {
 	return st.rdb.Ping(ctx).Err()
 }
+
+// Pending returns how many chats have messages waiting to be sent.
+func (st *Store) Pending(ctx context.Context) (int64, error) {
+	return st.rdb.ZCard(ctx, st.key("sendq")).Result()
+}

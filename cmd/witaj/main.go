@@ -1,6 +1,7 @@
 // Command witaj is the witaj help desk in one binary: the service, a
 // console chat on the local FAQ, and the editors' FAQ tools.
 //
+//	witaj serve                      the Telegram service (WITAJ_* environment)
 //	witaj chat [--lang xx]           a console conversation on the local FAQ
 //	witaj faq lint [DIR]             check FAQ files; exit 1 on errors
 //	witaj faq diff OLD NEW           compare two FAQ trees (folders or git revisions)
@@ -50,6 +51,7 @@ var errUsage = errors.New("usage")
 const usage = `witaj — a multilingual help desk for migrants in Pomorskie
 
 Usage:
+  witaj serve                                 run the Telegram bot (configured by WITAJ_* variables)
   witaj chat [--lang xx] [--faq DIR]          talk to the bot in the terminal (no tokens needed)
   witaj faq lint [--today YYYY-MM-DD] [DIR]   check the FAQ files (default: the built-in FAQ)
   witaj faq diff OLD NEW                      compare two FAQ trees: folders or git revisions
@@ -73,6 +75,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return env.faq(args[1:])
 	case "chat":
 		return env.chat(args[1:])
+	case "serve":
+		return env.serve(args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -1,0 +1,246 @@
+package telegram
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"github.com/witaj/witaj/bot"
+)
+
+// DefaultAPIURL is Telegram's Bot API.
+const DefaultAPIURL = "https://api.telegram.org"
+
+// pollTimeout is how long one getUpdates call waits for updates.
+const pollTimeout = 25 * time.Second
+
+// Client is witaj's side of the Telegram Bot API: it formats and sends
+// messages (bot.Migrants), registers commands, manages the webhook and
+// fetches updates when polling.
+type Client struct {
+	b       *tgbot.Bot
+	token   string
+	apiURL  string
+	http    *http.Client
+	log     *slog.Logger
+	metrics *bot.Metrics
+}
+
+var _ bot.Migrants = (*Client)(nil)
+
+// NewClient returns a client for token at apiURL (DefaultAPIURL, or a
+// self-hosted Bot API server, or a test fake).
+func NewClient(token, apiURL string, log *slog.Logger, metrics *bot.Metrics) (*Client, error) {
+	hc := &http.Client{Timeout: pollTimeout + 10*time.Second}
+	b, err := tgbot.New(token,
+		tgbot.WithServerURL(apiURL),
+		tgbot.WithSkipGetMe(), // Start calls getMe itself, with a context
+		tgbot.WithHTTPClient(pollTimeout, hc),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("telegram client: %w", err)
+	}
+	return &Client{b: b, token: token, apiURL: strings.TrimRight(apiURL, "/"), http: hc, log: log, metrics: metrics}, nil
+}
+
+// Format implements bot.Migrants: Telegram HTML within 4096 characters
+// per message.
+func (c *Client) Format(m bot.Message) []bot.OutMessage {
+	parts := Format(m)
+	out := make([]bot.OutMessage, len(parts))
+	for i, p := range parts {
+		out[i] = bot.OutMessage{Text: p.Text, Buttons: p.Buttons}
+	}
+	return out
+}
+
+// Send implements bot.Migrants.
+func (c *Client) Send(ctx context.Context, chat bot.ChatID, m bot.OutMessage) error {
+	params := &tgbot.SendMessageParams{
+		ChatID:             int64(chat),
+		Text:               m.Text,
+		LinkPreviewOptions: &models.LinkPreviewOptions{IsDisabled: tgbot.True()},
+	}
+	if !m.Plain {
+		params.ParseMode = models.ParseModeHTML
+	}
+	if len(m.Buttons) > 0 {
+		params.ReplyMarkup = keyboard(m.Buttons)
+	}
+	_, err := c.b.SendMessage(ctx, params)
+	return c.classify(err)
+}
+
+func keyboard(rows [][]bot.Button) *models.InlineKeyboardMarkup {
+	kb := &models.InlineKeyboardMarkup{InlineKeyboard: make([][]models.InlineKeyboardButton, 0, len(rows))}
+	for _, row := range rows {
+		r := make([]models.InlineKeyboardButton, 0, len(row))
+		for _, b := range row {
+			r = append(r, models.InlineKeyboardButton{Text: b.Label, CallbackData: b.Data})
+		}
+		kb.InlineKeyboard = append(kb.InlineKeyboard, r)
+	}
+	return kb
+}
+
+// classify maps the library's errors onto bot's. The library's
+// IsTooManyRequestsError is a type assertion that fails on wrapped
+// errors, so errors.As is used.
+func (c *Client) classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var tooMany *tgbot.TooManyRequestsError
+	switch {
+	case errors.As(err, &tooMany):
+		c.metrics.PlatformError("429")
+		return fmt.Errorf("telegram: %w", &bot.RetryAfterError{After: time.Duration(tooMany.RetryAfter) * time.Second})
+	case errors.Is(err, tgbot.ErrorForbidden):
+		c.metrics.PlatformError("403")
+		return fmt.Errorf("telegram: %v: %w", err, bot.ErrBlocked)
+	case errors.Is(err, tgbot.ErrorBadRequest):
+		c.metrics.PlatformError("400")
+		return fmt.Errorf("telegram: %v: %w", err, bot.ErrRejected)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	}
+	c.metrics.PlatformError("other")
+	return fmt.Errorf("telegram: %w", redactToken(err, c.token))
+}
+
+// AnswerCallback stops the button's progress indicator. Telegram shows it
+// until answered, even when there is nothing to say; failures (a query
+// older than Telegram keeps) only matter to the log.
+func (c *Client) AnswerCallback(ctx context.Context, id string) {
+	if _, err := c.b.AnswerCallbackQuery(ctx, &tgbot.AnswerCallbackQueryParams{CallbackQueryID: id}); err != nil {
+		c.log.Debug("answer callback query", "err", err)
+	}
+}
+
+// Me checks the token with getMe and returns the bot's username.
+func (c *Client) Me(ctx context.Context) (string, error) {
+	me, err := c.b.GetMe(ctx)
+	if err != nil {
+		return "", fmt.Errorf("telegram getMe (is WITAJ_TELEGRAM_TOKEN right?): %w", err)
+	}
+	return me.Username, nil
+}
+
+// SetCommands registers the bot's commands for the default scope and for
+// each language, with descriptions from describe(lang, command). Command
+// names cannot be translated; descriptions can.
+func (c *Client) SetCommands(ctx context.Context, langs []string, names []string, describe func(lang, name string) string) error {
+	set := func(lang string) error {
+		var cmds []models.BotCommand
+		for _, n := range names {
+			l := lang
+			if l == "" {
+				l = "en"
+			}
+			cmds = append(cmds, models.BotCommand{Command: n, Description: describe(l, n)})
+		}
+		_, err := c.b.SetMyCommands(ctx, &tgbot.SetMyCommandsParams{Commands: cmds, LanguageCode: lang})
+		return err
+	}
+	for _, l := range append([]string{""}, langs...) {
+		if err := set(l); err != nil {
+			return fmt.Errorf("telegram setMyCommands %q: %w", l, err)
+		}
+	}
+	return nil
+}
+
+// SetWebhook points Telegram at url with the secret it will send back in
+// X-Telegram-Bot-Api-Secret-Token.
+func (c *Client) SetWebhook(ctx context.Context, url, secret string) error {
+	_, err := c.b.SetWebhook(ctx, &tgbot.SetWebhookParams{URL: url, SecretToken: secret, MaxConnections: 40,
+		AllowedUpdates: allowedUpdates()})
+	if err != nil {
+		return fmt.Errorf("telegram setWebhook: %w", err)
+	}
+	return nil
+}
+
+// DeleteWebhook switches Telegram to getUpdates (polling). Pending
+// updates are kept.
+func (c *Client) DeleteWebhook(ctx context.Context) error {
+	if _, err := c.b.DeleteWebhook(ctx, &tgbot.DeleteWebhookParams{}); err != nil {
+		return fmt.Errorf("telegram deleteWebhook: %w", err)
+	}
+	return nil
+}
+
+func allowedUpdates() []string {
+	return []string{"message", "edited_message", "callback_query", "my_chat_member"}
+}
+
+// pollError is a getUpdates failure with what Telegram said about it.
+type pollError struct {
+	Code       int
+	Desc       string
+	RetryAfter time.Duration
+}
+
+func (e *pollError) Error() string { return fmt.Sprintf("telegram getUpdates: %d %s", e.Code, e.Desc) }
+
+// GetUpdates fetches updates from offset on, waiting up to timeout for
+// one. The library's own polling loop confirms updates before they are
+// handled (it polls again at once with a higher offset), so witaj polls
+// itself and confirms an update only after storing it: by passing a
+// higher offset on the next call.
+func (c *Client) GetUpdates(ctx context.Context, offset int64, timeout time.Duration) ([]*models.Update, error) {
+	body, _ := json.Marshal(map[string]any{
+		"offset": offset, "timeout": int(timeout.Seconds()), "allowed_updates": allowedUpdates(),
+	})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.apiURL+"/bot"+c.token+"/getUpdates", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("telegram getUpdates: %w", redactToken(err, c.token))
+	}
+	defer resp.Body.Close()
+	var r struct {
+		OK          bool             `json:"ok"`
+		Result      []*models.Update `json:"result"`
+		ErrorCode   int              `json:"error_code"`
+		Description string           `json:"description"`
+		Params      struct {
+			RetryAfter int `json:"retry_after"`
+		} `json:"parameters"`
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, fmt.Errorf("telegram getUpdates: %w", err)
+	}
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("telegram getUpdates: HTTP %d: %w", resp.StatusCode, err)
+	}
+	if !r.OK {
+		c.metrics.PlatformError(strconv.Itoa(r.ErrorCode))
+		return nil, &pollError{Code: r.ErrorCode, Desc: r.Description, RetryAfter: time.Duration(r.Params.RetryAfter) * time.Second}
+	}
+	return r.Result, nil
+}
+
+// redactToken keeps the bot token out of error messages (net/http puts
+// the URL, which contains it, into its errors).
+func redactToken(err error, token string) error {
+	if token == "" || !strings.Contains(err.Error(), token) {
+		return err
+	}
+	return errors.New(strings.ReplaceAll(err.Error(), token, "<token>"))
+}

@@ -1,0 +1,144 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/go-telegram/bot/models"
+
+	"github.com/witaj/witaj/bot"
+)
+
+// Leader is the lock that lets one replica poll: Telegram answers a second
+// poller with 409 Conflict.
+type Leader interface {
+	Lead(ctx context.Context, name, token string, ttl time.Duration) (bool, error)
+}
+
+// Poller fetches updates with getUpdates when no webhook is set. Only the
+// replica holding the leader lock polls. An update is confirmed to
+// Telegram (by polling with a higher offset) only after it is stored;
+// updates of one chat are handled in order, chats in parallel.
+type Poller struct {
+	client  *Client
+	handler Handler
+	leader  Leader
+	token   string
+	log     *slog.Logger
+	// Retry is how long to wait before trying again after an error or
+	// while another replica leads.
+	Retry time.Duration
+}
+
+// leaderTTL outlives one long poll with margin; the leader renews it
+// before every poll.
+const leaderTTL = pollTimeout + 15*time.Second
+
+// NewPoller returns a poller; token identifies this replica for the lock.
+func NewPoller(client *Client, handler Handler, leader Leader, token string, log *slog.Logger) *Poller {
+	return &Poller{client: client, handler: handler, leader: leader, token: token, log: log, Retry: 2 * time.Second}
+}
+
+// Run polls until ctx ends.
+func (p *Poller) Run(ctx context.Context) {
+	var offset int64
+	for ctx.Err() == nil {
+		lead, err := p.leader.Lead(ctx, "telegram-poller", p.token, leaderTTL)
+		if err != nil || !lead {
+			if err != nil {
+				p.log.Warn("poller lock", "err", err)
+			}
+			p.wait(ctx, p.Retry)
+			continue
+		}
+		updates, err := p.client.GetUpdates(ctx, offset, pollTimeout)
+		if err != nil {
+			p.pollFailed(ctx, err)
+			continue
+		}
+		if next, ok := p.handleAll(ctx, updates); ok {
+			offset = max(offset, next)
+		} else {
+			p.wait(ctx, p.Retry) // not all stored: poll the same updates again
+		}
+	}
+}
+
+func (p *Poller) pollFailed(ctx context.Context, err error) {
+	if ctx.Err() != nil {
+		return
+	}
+	var pe *pollError
+	wait := p.Retry
+	if errors.As(err, &pe) {
+		switch {
+		case pe.RetryAfter > 0:
+			wait = pe.RetryAfter
+		case pe.Code == 409:
+			p.log.Warn("getUpdates conflict: a webhook is set or another process polls", "err", err)
+		}
+	}
+	p.log.Warn("getUpdates failed", "err", err, "retry_in", wait)
+	p.wait(ctx, wait)
+}
+
+// handleAll stores a batch: chats in parallel, each chat's updates in
+// order. It returns the offset that confirms the batch, and whether every
+// update was stored.
+func (p *Poller) handleAll(ctx context.Context, updates []*models.Update) (int64, bool) {
+	if len(updates) == 0 {
+		return 0, true
+	}
+	var next int64
+	byChat := map[bot.ChatID][]bot.Update{}
+	var order []bot.ChatID
+	for _, upd := range updates {
+		next = max(next, upd.ID+1)
+		u, ok := Convert(upd)
+		if !ok {
+			continue
+		}
+		if _, seen := byChat[u.Chat]; !seen {
+			order = append(order, u.Chat)
+		}
+		byChat[u.Chat] = append(byChat[u.Chat], u)
+	}
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		allOK = true
+		limit = make(chan struct{}, 32)
+	)
+	for _, chat := range order {
+		limit <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-limit }()
+			for _, u := range byChat[chat] {
+				if u.CallbackID != "" {
+					go p.client.AnswerCallback(context.WithoutCancel(ctx), u.CallbackID)
+				}
+				if err := p.handler.Handle(context.WithoutCancel(ctx), u); err != nil {
+					p.log.Error("update not stored; will poll it again", "update", u.ID, "err", err)
+					mu.Lock()
+					allOK = false
+					mu.Unlock()
+					return // later updates of this chat must wait for this one
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return next, allOK
+}
+
+func (p *Poller) wait(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}

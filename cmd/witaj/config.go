@@ -1,0 +1,143 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is everything `serve` reads from the environment, with defaults
+// in one place (loadConfig).
+type config struct {
+	TelegramToken   string
+	TelegramAPIURL  string
+	WebhookURL      string
+	WebhookSecret   string
+	Listen          string
+	AdminListen     string
+	RedisURL        string
+	FAQDir          string
+	Retention       time.Duration
+	SendRate        float64
+	SendRatePerChat float64
+	LogFormat       string
+}
+
+// loadConfig reads and checks the configuration. Every problem is
+// reported, one per line.
+func loadConfig(getenv func(string) string) (config, error) {
+	c := config{
+		TelegramToken:   getenv("WITAJ_TELEGRAM_TOKEN"),
+		TelegramAPIURL:  or(getenv("WITAJ_TELEGRAM_API_URL"), "https://api.telegram.org"),
+		WebhookURL:      getenv("WITAJ_TELEGRAM_WEBHOOK_URL"),
+		WebhookSecret:   getenv("WITAJ_TELEGRAM_WEBHOOK_SECRET"),
+		Listen:          or(getenv("WITAJ_LISTEN"), ":8080"),
+		AdminListen:     or(getenv("WITAJ_ADMIN_LISTEN"), "127.0.0.1:9090"),
+		RedisURL:        getenv("WITAJ_REDIS_URL"),
+		FAQDir:          getenv("WITAJ_FAQ_DIR"),
+		LogFormat:       or(getenv("WITAJ_LOG_FORMAT"), "text"),
+		Retention:       30 * 24 * time.Hour,
+		SendRate:        30,
+		SendRatePerChat: 1,
+	}
+	var errs []error
+	if c.TelegramToken == "" {
+		errs = append(errs, errors.New("WITAJ_TELEGRAM_TOKEN is not set (ask @BotFather for one; to try witaj without Telegram, run: witaj chat)"))
+	}
+	if err := checkURL("WITAJ_TELEGRAM_API_URL", c.TelegramAPIURL); err != nil {
+		errs = append(errs, err)
+	}
+	if c.WebhookURL != "" {
+		if err := checkURL("WITAJ_TELEGRAM_WEBHOOK_URL", c.WebhookURL); err != nil {
+			errs = append(errs, err)
+		} else if !strings.HasPrefix(c.WebhookURL, "https://") {
+			errs = append(errs, errors.New("WITAJ_TELEGRAM_WEBHOOK_URL must be https:// (Telegram only calls HTTPS webhooks)"))
+		}
+		if !validSecret(c.WebhookSecret) {
+			errs = append(errs, errors.New("WITAJ_TELEGRAM_WEBHOOK_SECRET must be set in webhook mode: 1–256 characters of A-Z a-z 0-9 _ -"))
+		}
+	}
+	if v := getenv("WITAJ_RETENTION"); v != "" {
+		d, err := parseDuration(v)
+		if err != nil || d < time.Hour {
+			errs = append(errs, fmt.Errorf("WITAJ_RETENTION=%q: want a duration of at least 1h, such as 720h or 30d", v))
+		}
+		c.Retention = d
+	}
+	for _, r := range []struct {
+		name string
+		dst  *float64
+	}{{"WITAJ_SEND_RATE", &c.SendRate}, {"WITAJ_SEND_RATE_PER_CHAT", &c.SendRatePerChat}} {
+		if v := getenv(r.name); v != "" {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f <= 0 {
+				errs = append(errs, fmt.Errorf("%s=%q: want a positive number of messages per second", r.name, v))
+			}
+			*r.dst = f
+		}
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("WITAJ_LOG_FORMAT=%q: want text or json", c.LogFormat))
+	}
+	return c, errors.Join(errs...)
+}
+
+// parseDuration accepts Go durations and whole days ("30d").
+func parseDuration(s string) (time.Duration, error) {
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(d)
+		if err != nil {
+			return 0, err
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
+}
+
+func checkURL(name, v string) error {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%s=%q is not an http(s) URL", name, v)
+	}
+	return nil
+}
+
+func validSecret(s string) bool {
+	if len(s) < 1 || len(s) > 256 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// masked is the configuration for the log, secrets hidden.
+func (c config) masked() []any {
+	mask := func(s string) string {
+		if s == "" {
+			return ""
+		}
+		return "***"
+	}
+	redis := c.RedisURL
+	if u, err := url.Parse(redis); err == nil && u.User != nil {
+		u.User = url.User("***")
+		redis = u.String()
+	}
+	return []any{"telegram_token", mask(c.TelegramToken), "telegram_api", c.TelegramAPIURL, "webhook_url", c.WebhookURL,
+		"webhook_secret", mask(c.WebhookSecret), "listen", c.Listen, "admin_listen", c.AdminListen, "redis", or(redis, "embedded"),
+		"faq_dir", or(c.FAQDir, "built-in"), "retention", c.Retention, "send_rate", c.SendRate, "send_rate_per_chat", c.SendRatePerChat}
+}

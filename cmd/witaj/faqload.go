@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/witaj/witaj/bot"
+	"github.com/witaj/witaj/flows"
+	"github.com/witaj/witaj/knowledge"
+	"github.com/witaj/witaj/locales"
+)
+
+// faqSource loads the FAQ the service answers from — a folder or the
+// built-in copy — and reloads a folder when it changes. A broken FAQ is
+// refused with its lint problems in the log; the last good one keeps
+// serving.
+type faqSource struct {
+	dir     string
+	cat     *locales.Catalog
+	flows   flows.Config
+	log     *slog.Logger
+	metrics *bot.Metrics
+}
+
+// load builds the engine and renderer for the FAQ as it is now.
+func (f *faqSource) load() (*bot.FAQ, knowledge.Version, error) {
+	var fsys fs.FS = knowledge.DefaultFS()
+	if f.dir != "" {
+		fsys = os.DirFS(f.dir)
+	}
+	base, probs, err := knowledge.Load(fsys, knowledge.Options{Today: knowledge.DateOf(time.Now()), Required: knowledge.RequiredIDs()})
+	for _, p := range probs.Warnings() {
+		f.log.Warn("FAQ", "problem", p.String())
+	}
+	if err != nil {
+		for _, p := range probs.Errors() {
+			f.log.Error("FAQ", "problem", p.String())
+		}
+		return nil, knowledge.Version{}, fmt.Errorf("FAQ %s: %w", or(f.dir, "built-in"), err)
+	}
+	m := knowledge.NewMatcher(base, knowledge.DefaultThresholds())
+	return &bot.FAQ{Engine: flows.New(base, m, f.flows), Render: bot.NewRenderer(base, f.cat)}, base.Version(), nil
+}
+
+// reload loads the FAQ again and hands it to use when it is good.
+func (f *faqSource) reload(use func(*bot.FAQ)) {
+	faq, v, err := f.load()
+	if err != nil {
+		f.log.Error("FAQ reload refused; still serving the previous version", "err", err)
+		return
+	}
+	use(faq)
+	f.metrics.ServingFAQ(v.String())
+	f.log.Info("FAQ reloaded", "version", v.String())
+}
+
+// watch reloads when a signal arrives on hup or the folder's files
+// change (checked every interval), until ctx ends.
+func (f *faqSource) watch(ctx context.Context, hup <-chan os.Signal, interval time.Duration, use func(*bot.FAQ)) {
+	last := f.fingerprint()
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			if f.dir == "" {
+				f.log.Info("SIGHUP: the built-in FAQ cannot change; set WITAJ_FAQ_DIR to reload from a folder")
+				continue
+			}
+			last = f.fingerprint()
+			f.reload(use)
+		case <-t.C:
+			if f.dir == "" {
+				continue
+			}
+			if fp := f.fingerprint(); fp != last {
+				last = fp
+				f.reload(use)
+			}
+		}
+	}
+}
+
+// fingerprint summarises the folder's files (names, sizes, times), so a
+// change is noticed without reading them.
+func (f *faqSource) fingerprint() string {
+	if f.dir == "" {
+		return ""
+	}
+	var b strings.Builder
+	_ = filepath.WalkDir(f.dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		if info, err := d.Info(); err == nil {
+			fmt.Fprintf(&b, "%s %d %d\n", p, info.Size(), info.ModTime().UnixNano())
+		}
+		return nil
+	})
+	return b.String()
+}

@@ -193,20 +193,16 @@ func (s *Service) apology(updateID int64, lang knowledge.Lang) (out []OutMessage
 // unanswered questions. Both are retried by later updates and the sender
 // if they fail here, so errors are only logged.
 func (s *Service) afterCommit(ctx context.Context, chat ChatID, c Commit, gaps []flows.Gap) {
-	if len(c.Out) > 0 {
-		if err := s.store.Schedule(ctx, chat, s.now()); err != nil {
-			s.log.Warn("schedule send", "err", err)
-		}
-		if s.wake != nil {
-			select {
-			case s.wake <- struct{}{}:
-			default:
-			}
-		}
+	if len(c.Out) == 0 && len(gaps) == 0 {
+		return
 	}
-	if len(gaps) > 0 {
-		if err := s.store.RecordGaps(ctx, s.now(), gaps); err != nil {
-			s.log.Warn("record gaps", "err", err)
+	if err := s.store.Schedule(ctx, chat, s.now(), gaps); err != nil {
+		s.log.Warn("schedule send", "err", err)
+	}
+	if s.wake != nil && len(c.Out) > 0 {
+		select {
+		case s.wake <- struct{}{}:
+		default:
 		}
 	}
 }

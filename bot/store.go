@@ -28,8 +28,9 @@ type Store interface {
 	// returns the number of attempts so far.
 	Fail(ctx context.Context, chat ChatID, updateID int64, token string) (int, error)
 
-	// Schedule makes the chat's outbox due at t.
-	Schedule(ctx context.Context, chat ChatID, t time.Time) error
+	// Schedule makes the chat's outbox due at t and counts the questions
+	// the update could not answer directly, in one round trip.
+	Schedule(ctx context.Context, chat ChatID, t time.Time, gaps []flows.Gap) error
 	// Due claims up to max chats whose outbox is due at now; a claimed chat
 	// is not returned again before now+lease.
 	Due(ctx context.Context, now time.Time, max int, lease time.Duration) ([]ChatID, error)
@@ -54,9 +55,6 @@ type Store interface {
 	// takes a slot and returns 0, or returns how long to wait.
 	Allow(ctx context.Context, now time.Time, rate float64, burst int) (time.Duration, error)
 
-	// RecordGaps counts questions the bot could not answer directly, on
-	// the day of now, without any user identifier.
-	RecordGaps(ctx context.Context, now time.Time, gaps []flows.Gap) error
 	// Gaps returns the most frequent unanswered questions of the last days.
 	Gaps(ctx context.Context, now time.Time, days, limit int) ([]GapCount, error)
 	// DeadLetter parks an update that failed too often, for operators.

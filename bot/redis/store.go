@@ -73,7 +73,7 @@ func New(rdb goredis.UniversalClient, opts Options) *Store {
 }
 
 func (st *Store) chatKey(chat bot.ChatID, name string) string {
-	return fmt.Sprintf("%s{chat:%d}:%s", st.prefix, chat, name)
+	return st.prefix + "{chat:" + strconv.FormatInt(int64(chat), 10) + "}:" + name
 }
 
 func (st *Store) key(name string) string { return st.prefix + name }
@@ -153,11 +153,22 @@ func (st *Store) Fail(ctx context.Context, chat bot.ChatID, updateID int64, toke
 	return n, nil
 }
 
-// Schedule implements bot.Store. An existing entry is left alone: it is
-// either due already, held by a sender that will see the new message, or
-// deferred on purpose (rate limits).
-func (st *Store) Schedule(ctx context.Context, chat bot.ChatID, t time.Time) error {
-	err := st.rdb.ZAddNX(ctx, st.key("sendq"), goredis.Z{Score: float64(ms(t)), Member: strconv.FormatInt(int64(chat), 10)}).Err()
+// Schedule implements bot.Store. An existing schedule entry is left
+// alone: it is either due already, held by a sender that will see the new
+// message, or deferred on purpose (rate limits). Gaps are counted per day,
+// without any user identifier, in the same round trip.
+func (st *Store) Schedule(ctx context.Context, chat bot.ChatID, t time.Time, gaps []flows.Gap) error {
+	_, err := st.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		p.ZAddNX(ctx, st.key("sendq"), goredis.Z{Score: float64(ms(t)), Member: strconv.FormatInt(int64(chat), 10)})
+		if len(gaps) > 0 {
+			key := st.key("gaps:" + t.UTC().Format(time.DateOnly))
+			for _, g := range gaps {
+				p.ZIncrBy(ctx, key, 1, string(g.Lang)+"\t"+normaliseGap(g.Text))
+			}
+			p.Expire(ctx, key, st.retention)
+		}
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("schedule chat %d: %w", chat, err)
 	}
@@ -254,7 +265,7 @@ func (st *Store) Idle(ctx context.Context, chat bot.ChatID) error {
 		return fmt.Errorf("idle chat %d: %w", chat, err)
 	}
 	if n > 0 {
-		return st.Schedule(ctx, chat, time.Now())
+		return st.Schedule(ctx, chat, time.Now(), nil)
 	}
 	return nil
 }
@@ -267,25 +278,6 @@ func (st *Store) Allow(ctx context.Context, now time.Time, rate float64, burst i
 		return 0, fmt.Errorf("rate limit: %w", err)
 	}
 	return time.Duration(wait) * time.Microsecond, nil
-}
-
-// RecordGaps implements bot.Store.
-func (st *Store) RecordGaps(ctx context.Context, now time.Time, gaps []flows.Gap) error {
-	if len(gaps) == 0 {
-		return nil
-	}
-	key := st.key("gaps:" + now.UTC().Format(time.DateOnly))
-	_, err := st.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
-		for _, g := range gaps {
-			p.ZIncrBy(ctx, key, 1, string(g.Lang)+"\t"+normaliseGap(g.Text))
-		}
-		p.Expire(ctx, key, st.retention)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("record gaps: %w", err)
-	}
-	return nil
 }
 
 // normaliseGap makes repeated questions count together: lower case, single

@@ -143,7 +143,7 @@ func testOutbox(t *testing.T, st *Store, _ goredis.UniversalClient) {
 	if err := st.Commit(ctx, 10, "a", bot.Commit{UpdateID: 1, Now: t0, Out: out}); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Schedule(ctx, 10, t0); err != nil {
+	if err := st.Schedule(ctx, 10, t0, nil); err != nil {
 		t.Fatal(err)
 	}
 	if chats, _ := st.Due(ctx, t0.Add(-time.Second), 10, time.Minute); len(chats) != 0 {
@@ -237,12 +237,12 @@ func testKeysExpire(t *testing.T, st *Store, rdb goredis.UniversalClient) {
 	mustBegin(t, st, 12, 1, "a")
 	st.Commit(ctx, 12, "a", bot.Commit{UpdateID: 1, Session: s, Now: t0, Out: []bot.OutMessage{msg("1-0", "x")},
 		Audit: []bot.AuditRecord{{Ref: "a@1", At: t0}}, Control: bot.Blocked})
-	st.Schedule(ctx, 12, t0)
+	st.Schedule(ctx, 12, t0, nil)
 	m, _, _ := st.Next(ctx, 12, t0)
 	st.Sent(ctx, 12, m.ID, time.Now(), time.Second)
 	mustBegin(t, st, 12, 2, "a")
 	st.Fail(ctx, 12, 2, "a")
-	st.RecordGaps(ctx, t0, []flows.Gap{{Lang: knowledge.EN, Text: "weather"}})
+	st.Schedule(ctx, 12, t0, []flows.Gap{{Lang: knowledge.EN, Text: "weather"}})
 	st.DeadLetter(ctx, bot.DeadLetter{Chat: 12, UpdateID: 2, At: t0})
 	st.Allow(ctx, time.Now(), 30, 1)
 	st.Lead(ctx, "poller", "a", time.Minute)
@@ -283,8 +283,8 @@ func testRate(t *testing.T, st *Store, _ goredis.UniversalClient) {
 }
 
 func testGaps(t *testing.T, st *Store, _ goredis.UniversalClient) {
-	st.RecordGaps(ctx, t0, []flows.Gap{{Lang: knowledge.EN, Text: "Weather  tomorrow?"}, {Lang: knowledge.PL, Text: "pogoda"}})
-	st.RecordGaps(ctx, t0.AddDate(0, 0, -1), []flows.Gap{{Lang: knowledge.EN, Text: "weather tomorrow?"}})
+	st.Schedule(ctx, 15, t0, []flows.Gap{{Lang: knowledge.EN, Text: "Weather  tomorrow?"}, {Lang: knowledge.PL, Text: "pogoda"}})
+	st.Schedule(ctx, 15, t0.AddDate(0, 0, -1), []flows.Gap{{Lang: knowledge.EN, Text: "weather tomorrow?"}})
 	got, err := st.Gaps(ctx, t0, 7, 10)
 	if err != nil {
 		t.Fatal(err)

@@ -77,7 +77,6 @@ func TestSendAndErrors(t *testing.T) {
 	}
 }
 
-
 func TestSetCommands(t *testing.T) {
 	c, srv := newTestClient(t)
 	err := c.SetCommands(waitCtx(t), []string{"pl", "uk"}, []string{"start", "help"}, func(lang, cmd string) string { return lang + ":" + cmd })
@@ -211,4 +210,6 @@ func TestPollerConfirmsAfterStore(t *testing.T) {
 
 type alwaysLead struct{}
 
-func (alwaysLead) Lead(context.Context, string, string, time.Duration) (bool, error) { return true, nil }
+func (alwaysLead) Lead(context.Context, string, string, time.Duration) (bool, error) {
+	return true, nil
+}

@@ -32,7 +32,9 @@ import (
 const shutdownGrace = 10 * time.Second
 
 // botCommands are the commands registered with Telegram, in menu order.
-var botCommands = []string{"start", "menu", "help", "human", "end", "language", "privacy", "forget"}
+func botCommands() []string {
+	return []string{"start", "menu", "help", "human", "end", "language", "privacy", "forget"}
+}
 
 func (env *environment) serve(args []string) error {
 	fl := env.flagSet("serve")
@@ -115,7 +117,7 @@ func (s *server) start(ctx context.Context) error {
 		return err
 	}
 	s.log.Info("telegram bot", "username", name)
-	if err := client.SetCommands(ctx, []string{"pl", "en", "uk", "ru"}, botCommands, func(lang, cmd string) string {
+	if err := client.SetCommands(ctx, []string{"pl", "en", "uk", "ru"}, botCommands(), func(lang, cmd string) string {
 		t, _ := cat.Text(lang, "commands."+cmd, nil)
 		return t
 	}); err != nil {

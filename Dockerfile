@@ -15,5 +15,8 @@ RUN /out/witaj faq lint
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/witaj /usr/local/bin/witaj
 USER nonroot:nonroot
+# 8080: webhook (WITAJ_LISTEN); 9090: health and metrics (WITAJ_ADMIN_LISTEN,
+# which must then listen beyond loopback, e.g. :9090).
+EXPOSE 8080 9090
 ENTRYPOINT ["/usr/local/bin/witaj"]
-CMD ["faq", "lint"]
+CMD ["serve"]

@@ -26,6 +26,9 @@ type faqSource struct {
 	flows   flows.Config
 	log     *slog.Logger
 	metrics *bot.Metrics
+	// loaded is the folder's fingerprint when it was last loaded: the
+	// watcher reloads when the folder differs from it.
+	loaded string
 }
 
 // load builds the engine and renderer for the FAQ as it is now.
@@ -34,6 +37,7 @@ func (f *faqSource) load() (*bot.FAQ, knowledge.Version, error) {
 	if f.dir != "" {
 		fsys = os.DirFS(f.dir)
 	}
+	f.loaded = f.fingerprint()
 	base, probs, err := knowledge.Load(fsys, knowledge.Options{Today: knowledge.DateOf(time.Now()), Required: knowledge.RequiredIDs()})
 	for _, p := range probs.Warnings() {
 		f.log.Warn("FAQ", "problem", p.String())
@@ -61,9 +65,9 @@ func (f *faqSource) reload(use func(*bot.FAQ)) {
 }
 
 // watch reloads when a signal arrives on hup or the folder's files
-// change (checked every interval), until ctx ends.
+// differ from those last loaded (checked every interval), until ctx ends.
+// It must not run alongside another call of load or reload.
 func (f *faqSource) watch(ctx context.Context, hup <-chan os.Signal, interval time.Duration, use func(*bot.FAQ)) {
-	last := f.fingerprint()
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -75,14 +79,9 @@ func (f *faqSource) watch(ctx context.Context, hup <-chan os.Signal, interval ti
 				f.log.Info("SIGHUP: the built-in FAQ cannot change; set WITAJ_FAQ_DIR to reload from a folder")
 				continue
 			}
-			last = f.fingerprint()
 			f.reload(use)
 		case <-t.C:
-			if f.dir == "" {
-				continue
-			}
-			if fp := f.fingerprint(); fp != last {
-				last = fp
+			if f.dir != "" && f.fingerprint() != f.loaded {
 				f.reload(use)
 			}
 		}

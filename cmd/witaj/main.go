@@ -57,9 +57,11 @@ Usage:
   witaj faq diff OLD NEW                      compare two FAQ trees: folders or git revisions
   witaj faq ask [--lang xx] "question"        show how the matcher ranks a question
   witaj faq eval [--lang xx] [--verbose] FILE evaluate the matcher on a labelled TSV file
+  witaj faq gaps [--days 30]                  questions the running bot could not answer (WITAJ_REDIS_URL)
 
-Environment:
+Environment (see README.md for all of serve's):
   WITAJ_FAQ_DIR   load the FAQ from this folder instead of the built-in copy
+  WITAJ_REDIS_URL the service's Redis (serve, faq gaps)
 `
 
 // run is the whole program behind main, with its outside world passed in

@@ -318,3 +318,48 @@ func TestServeEmbeddedRedis(t *testing.T) {
 		t.Errorf("no loud warning about the embedded Redis:\n%s", inst.stderr)
 	}
 }
+
+// TestGapsAfterServing: questions without a direct answer are counted and
+// listed by `faq gaps`, with no user identifier.
+func TestGapsAfterServing(t *testing.T) {
+	rs := redistest.Start(t)
+	tg := telegramtest.New(t)
+	startServe(t, tg, rs.Addr, nil)
+	user := telegramtest.User(901, "Gap", "en")
+	tg.QueueUpdate(telegramtest.Command(user, "start", "en"))
+	waitSent(t, tg, 901, 1)
+	for i, q := range []string{"where to buy a cheap bike", "Where to buy a cheap  bike"} {
+		tg.QueueUpdate(telegramtest.Text(user, q))
+		waitSent(t, tg, 901, 2+i)
+	}
+	stdout, _, err := witaj(t, map[string]string{"WITAJ_REDIS_URL": "redis://" + rs.Addr}, "faq", "gaps")
+	wantExit(t, err, 0)
+	if !strings.Contains(stdout, "    2  en   where to buy a cheap bike") {
+		t.Errorf("faq gaps:\n%s", stdout)
+	}
+	if strings.Contains(stdout, "901") {
+		t.Errorf("faq gaps shows a chat id:\n%s", stdout)
+	}
+}
+
+// TestTwoPollers: of two replicas in polling mode only the leader calls
+// getUpdates, so Telegram never answers 409.
+func TestTwoPollers(t *testing.T) {
+	rs := redistest.Start(t)
+	tg := telegramtest.New(t)
+	startServe(t, tg, rs.Addr, nil)
+	startServe(t, tg, rs.Addr, nil)
+	user := telegramtest.User(902, "Two", "uk")
+	for i := range 3 {
+		tg.QueueUpdate(telegramtest.Command(user, "start", "uk"))
+		waitSent(t, tg, 902, i+1)
+	}
+	for _, r := range tg.RequestsFor("getUpdates") {
+		if r.Status == http.StatusConflict {
+			t.Errorf("a getUpdates call got 409")
+		}
+	}
+	if len(tg.RequestsFor("getUpdates")) == 0 {
+		t.Fatal("nobody polled")
+	}
+}

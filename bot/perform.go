@@ -91,6 +91,10 @@ func (p *performer) one(session flows.Session, a flows.Action) (*flows.Event, er
 		if p.s.consultants != nil {
 			return nil, p.s.consultants.Close(p.ctx, p.chat, a)
 		}
+	case flows.Rate:
+		if p.s.consultants != nil {
+			return nil, p.s.consultants.Rate(p.ctx, p.chat, a)
+		}
 	}
 	return nil, nil
 }

@@ -37,6 +37,8 @@ type Consultants interface {
 	Relay(ctx context.Context, chat ChatID, r flows.Relay) error
 	// Close closes the case at the user's request.
 	Close(ctx context.Context, chat ChatID, c flows.CloseCase) error
+	// Rate records the user's rating of a closed case.
+	Rate(ctx context.Context, chat ChatID, r flows.Rate) error
 	// Forget deletes or redacts what the consultants' side keeps of the chat.
 	Forget(ctx context.Context, chat ChatID) error
 }

@@ -75,6 +75,12 @@ type CloseCase struct {
 	CaseID string
 }
 
+// Rate records the user's rating of a closed case (1–5).
+type Rate struct {
+	CaseID string
+	Score  int
+}
+
 // Forget asks the shell to delete everything kept about the chat. It
 // comes before the reply that confirms it.
 type Forget struct{}
@@ -96,3 +102,4 @@ func (Deliver) isAction()   {}
 func (CloseCase) isAction() {}
 func (Forget) isAction()    {}
 func (Gap) isAction()       {}
+func (Rate) isAction()      {}

@@ -1,6 +1,7 @@
 package flows
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/witaj/witaj/knowledge"
@@ -22,6 +23,7 @@ const (
 	prefixTopic    = "topic:"
 	prefixUp       = "fb:up:"
 	prefixDown     = "fb:down:"
+	prefixRate     = "rate:"
 )
 
 func languageRow() []Button {
@@ -76,6 +78,8 @@ func (st *step) button(ev Event) {
 		st.say("feedback.thanks", nil, menuRow())
 	case strings.HasPrefix(d, prefixDown):
 		st.say("feedback.sorry", nil, []Button{{LabelKey: "button.human", Data: dataHuman}, {LabelKey: "button.menu", Data: dataMenu}})
+	case strings.HasPrefix(d, prefixRate):
+		st.rate(strings.TrimPrefix(d, prefixRate))
 	case d == dataHuman:
 		st.requestHuman()
 	case d == dataNone:
@@ -93,6 +97,19 @@ func (st *step) button(ev Event) {
 		// show the menu rather than guess.
 		st.menu()
 	}
+}
+
+// rate records a rating of the last case, once.
+func (st *step) rate(v string) {
+	n, err := strconv.Atoi(v)
+	c := st.s.Case
+	if err != nil || n < 1 || n > 5 || c == nil || c.Status != StatusResolved || c.Rated {
+		st.menu()
+		return
+	}
+	c.Rated = true
+	st.emit(Rate{CaseID: c.ID, Score: n})
+	st.say("feedback.thanks", nil, menuRow())
 }
 
 // setLanguage confirms the user's language, greets, and answers a

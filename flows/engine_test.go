@@ -162,6 +162,8 @@ func formatAction(a Action) string {
 		return "forget"
 	case Gap:
 		return fmt.Sprintf("gap %s %s %v %q", a.Lang, a.Decision, a.Guesses, a.Text)
+	case Rate:
+		return fmt.Sprintf("rate %s %d", a.CaseID, a.Score)
 	}
 	return fmt.Sprintf("%#v", a)
 }

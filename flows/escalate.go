@@ -1,5 +1,7 @@
 package flows
 
+import "strconv"
+
 // requestHuman explains what a consultant will see and asks for consent.
 func (st *step) requestHuman() {
 	if st.s.Case.Active() {
@@ -83,6 +85,9 @@ func (st *step) caseEvent(ev Event) {
 		} else {
 			st.say("escalate.first", nil)
 		}
+		if ev.AfterHours {
+			st.say("escalate.after_hours", Data{"Hours": ev.Hours, "When": ev.Back})
+		}
 	case CaseClaimed:
 		if c.Active() {
 			c.Status = StatusClaimed
@@ -95,6 +100,11 @@ func (st *step) caseEvent(ev Event) {
 		if c.Active() {
 			c.Status = StatusResolved
 			st.say("case.resolved", nil, menuRow())
+			st.askRating()
+		}
+	case ConsultantAnswer:
+		if e, ok := st.e.kb.Entry(ev.EntryID); ok {
+			st.answer(e)
 		}
 	case CaseUnavailable:
 		st.s.Case = nil
@@ -112,6 +122,16 @@ func (st *step) endCase() {
 	c.Status = StatusResolved
 	st.emit(CloseCase{CaseID: c.ID})
 	st.say("case.resolved", nil, menuRow())
+	st.askRating()
+}
+
+// askRating asks for a quick rating of the consultant's help.
+func (st *step) askRating() {
+	var row []Button
+	for n := 1; n <= 5; n++ {
+		row = append(row, Button{Label: "⭐" + strconv.Itoa(n), Data: prefixRate + strconv.Itoa(n)})
+	}
+	st.say("case.rate", nil, row)
 }
 
 // forget wipes the session; the shell deletes everything else.

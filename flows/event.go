@@ -25,6 +25,9 @@ const (
 	// CaseUnavailable: no consultants can be reached (none configured);
 	// the case the engine asked for was not opened.
 	CaseUnavailable
+	// ConsultantAnswer: a consultant chose to send FAQ entry EntryID; it
+	// goes out in the user's language.
+	ConsultantAnswer
 )
 
 // Event is one thing that happened in a chat.
@@ -44,4 +47,10 @@ type Event struct {
 	// CaseID and Ahead describe the case for CaseOpened.
 	CaseID string
 	Ahead  int
+	// AfterHours, Hours and Back tell, for CaseOpened, that consultants
+	// are off duty now, their working hours and when they are back.
+	AfterHours  bool
+	Hours, Back string
+	// EntryID is the FAQ entry of a ConsultantAnswer.
+	EntryID string
 }

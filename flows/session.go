@@ -95,6 +95,7 @@ type Case struct {
 	Status CaseStatus `json:"status"`
 	Urgent bool       `json:"urgent,omitempty"`
 	Opened time.Time  `json:"opened"`
+	Rated  bool       `json:"rated,omitempty"`
 }
 
 // Active reports whether the case still routes the user's messages to a

@@ -85,7 +85,11 @@ func (p *performer) one(session flows.Session, a flows.Action) (*flows.Event, er
 		return p.escalate(a)
 	case flows.Relay:
 		if p.s.consultants != nil {
-			return nil, p.s.consultants.Relay(p.ctx, p.chat, a)
+			delayed, err := p.s.consultants.Relay(p.ctx, p.chat, a)
+			if delayed {
+				p.messages = append(p.messages, p.f.Render.Reply(session.Lang, flows.Reply{Key: "relay.waiting"}))
+			}
+			return nil, err
 		}
 	case flows.CloseCase:
 		if p.s.consultants != nil {
@@ -103,9 +107,9 @@ func (p *performer) escalate(e flows.Escalate) (*flows.Event, error) {
 	if p.s.consultants == nil {
 		return &flows.Event{Kind: flows.CaseUnavailable}, nil
 	}
-	id, ahead, err := p.s.consultants.Open(p.ctx, p.chat, e)
+	o, err := p.s.consultants.Open(p.ctx, p.chat, e)
 	if err != nil {
 		return nil, fmt.Errorf("open case: %w", err)
 	}
-	return &flows.Event{Kind: flows.CaseOpened, CaseID: id, Ahead: ahead}, nil
+	return &flows.Event{Kind: flows.CaseOpened, CaseID: o.CaseID, Ahead: o.Ahead, AfterHours: o.AfterHours, Hours: o.Hours, Back: o.Back}, nil
 }

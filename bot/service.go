@@ -30,17 +30,29 @@ type Migrants interface {
 // A service without consultants tells users none can be reached.
 type Consultants interface {
 	// Open opens a case for the chat — at most one open case per chat, so
-	// a second call returns the open one — and returns its id and how
-	// many open cases are ahead of it.
-	Open(ctx context.Context, chat ChatID, e flows.Escalate) (caseID string, ahead int, err error)
-	// Relay passes a user's message to the case's thread.
-	Relay(ctx context.Context, chat ChatID, r flows.Relay) error
+	// a second call returns the open one.
+	Open(ctx context.Context, chat ChatID, e flows.Escalate) (Opened, error)
+	// Relay passes a user's message to the case's thread. delayed reports
+	// that consultants will not see it soon (Slack is failing): the user
+	// is told it waits.
+	Relay(ctx context.Context, chat ChatID, r flows.Relay) (delayed bool, err error)
 	// Close closes the case at the user's request.
 	Close(ctx context.Context, chat ChatID, c flows.CloseCase) error
 	// Rate records the user's rating of a closed case.
 	Rate(ctx context.Context, chat ChatID, r flows.Rate) error
 	// Forget deletes or redacts what the consultants' side keeps of the chat.
 	Forget(ctx context.Context, chat ChatID) error
+}
+
+// Opened describes a case just opened, for the user.
+type Opened struct {
+	CaseID string
+	// Ahead is the number of open cases before it.
+	Ahead int
+	// AfterHours: consultants are off duty; they work Hours and are back
+	// at Back (both as shown to users).
+	AfterHours  bool
+	Hours, Back string
 }
 
 // FAQ is the answering part of the service for one knowledge base. The

@@ -24,6 +24,18 @@ type config struct {
 	SendRate        float64
 	SendRatePerChat float64
 	LogFormat       string
+
+	SlackBotToken      string
+	SlackAppToken      string
+	SlackSigningSecret string
+	SlackAPIURL        string
+	SlackChannel       string
+	SlackLangChannels  map[string]string
+	Consultants        []string
+	Hours              string
+	TimeZone           string
+	ClaimReminder      time.Duration
+	SlackRate          float64
 }
 
 // loadConfig reads and checks the configuration. Every problem is
@@ -43,7 +55,45 @@ func loadConfig(getenv func(string) string) (config, error) {
 		SendRate:        30,
 		SendRatePerChat: 1,
 	}
+	c.SlackBotToken = getenv("WITAJ_SLACK_BOT_TOKEN")
+	c.SlackAppToken = getenv("WITAJ_SLACK_APP_TOKEN")
+	c.SlackSigningSecret = getenv("WITAJ_SLACK_SIGNING_SECRET")
+	c.SlackAPIURL = or(getenv("WITAJ_SLACK_API_URL"), "https://slack.com/api/")
+	c.SlackChannel = getenv("WITAJ_SLACK_CHANNEL")
+	c.SlackLangChannels = map[string]string{}
+	for _, l := range []string{"pl", "en", "uk", "ru"} {
+		if ch := getenv("WITAJ_SLACK_CHANNEL_" + strings.ToUpper(l)); ch != "" {
+			c.SlackLangChannels[l] = ch
+		}
+	}
+	for _, u := range strings.Split(getenv("WITAJ_CONSULTANTS"), ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			c.Consultants = append(c.Consultants, u)
+		}
+	}
+	c.Hours = or(getenv("WITAJ_HOURS"), "Mon-Fri 09:00-17:00")
+	c.TimeZone = or(getenv("WITAJ_TIMEZONE"), "Europe/Warsaw")
+	c.ClaimReminder = 15 * time.Minute
+	c.SlackRate = 1
 	var errs []error
+	if v := getenv("WITAJ_CLAIM_REMINDER"); v != "" {
+		d, err := parseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("WITAJ_CLAIM_REMINDER=%q: want a duration such as 15m", v))
+		}
+		c.ClaimReminder = d
+	}
+	if c.SlackBotToken != "" {
+		if c.SlackChannel == "" {
+			errs = append(errs, errors.New("WITAJ_SLACK_CHANNEL must name the consultants' channel (its id, e.g. C0123456789) when WITAJ_SLACK_BOT_TOKEN is set"))
+		}
+		if c.SlackAppToken == "" && c.SlackSigningSecret == "" {
+			errs = append(errs, errors.New("Slack needs WITAJ_SLACK_APP_TOKEN (Socket Mode) or WITAJ_SLACK_SIGNING_SECRET (Events API over HTTP)"))
+		}
+		if err := checkURL("WITAJ_SLACK_API_URL", c.SlackAPIURL); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if c.TelegramToken == "" {
 		errs = append(errs, errors.New("WITAJ_TELEGRAM_TOKEN is not set (ask @BotFather for one; to try witaj without Telegram, run: witaj chat)"))
 	}
@@ -70,7 +120,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	for _, r := range []struct {
 		name string
 		dst  *float64
-	}{{"WITAJ_SEND_RATE", &c.SendRate}, {"WITAJ_SEND_RATE_PER_CHAT", &c.SendRatePerChat}} {
+	}{{"WITAJ_SEND_RATE", &c.SendRate}, {"WITAJ_SEND_RATE_PER_CHAT", &c.SendRatePerChat}, {"WITAJ_SLACK_RATE", &c.SlackRate}} {
 		if v := getenv(r.name); v != "" {
 			f, err := strconv.ParseFloat(v, 64)
 			if err != nil || f <= 0 {
@@ -139,5 +189,7 @@ func (c config) masked() []any {
 	}
 	return []any{"telegram_token", mask(c.TelegramToken), "telegram_api", c.TelegramAPIURL, "webhook_url", c.WebhookURL,
 		"webhook_secret", mask(c.WebhookSecret), "listen", c.Listen, "admin_listen", c.AdminListen, "redis", or(redis, "embedded"),
-		"faq_dir", or(c.FAQDir, "built-in"), "retention", c.Retention, "send_rate", c.SendRate, "send_rate_per_chat", c.SendRatePerChat}
+		"faq_dir", or(c.FAQDir, "built-in"), "retention", c.Retention, "send_rate", c.SendRate, "send_rate_per_chat", c.SendRatePerChat,
+		"slack_bot_token", mask(c.SlackBotToken), "slack_app_token", mask(c.SlackAppToken), "slack_signing_secret", mask(c.SlackSigningSecret),
+		"slack_channel", c.SlackChannel, "consultants", len(c.Consultants), "hours", c.Hours, "timezone", c.TimeZone}
 }

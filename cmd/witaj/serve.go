@@ -20,11 +20,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	goredis "github.com/redis/go-redis/v9"
 
+	slackapi "github.com/slack-go/slack"
+
 	"github.com/witaj/witaj/bot"
 	"github.com/witaj/witaj/bot/redis"
+	"github.com/witaj/witaj/bot/slack"
 	"github.com/witaj/witaj/bot/telegram"
 	"github.com/witaj/witaj/flows"
+	"github.com/witaj/witaj/knowledge"
 	"github.com/witaj/witaj/locales"
+
+	_ "time/tzdata" // working hours in Europe/Warsaw on images without zoneinfo
 )
 
 // shutdownGrace bounds each shutdown step: finishing in-flight updates,
@@ -78,6 +84,10 @@ type server struct {
 	svc      *bot.Service
 	sender   *bot.Sender
 
+	slackAPI     *slackapi.Client
+	slackBotUser string
+	slackStop    context.CancelFunc
+
 	admin, public *http.Server
 	intakeStop    context.CancelFunc // poller
 	sendStop      context.CancelFunc
@@ -126,12 +136,21 @@ func (s *server) start(ctx context.Context) error {
 	sendCfg := bot.DefaultSendConfig()
 	sendCfg.Rate, sendCfg.RatePerChat = s.cfg.SendRate, s.cfg.SendRatePerChat
 	s.sender = bot.NewSender(s.store, client, sendCfg, s.log, s.metrics)
-	s.svc = bot.NewService(s.store, client, nil, faq, bot.DefaultConfig(), s.log, s.metrics, s.sender.Wake())
+	desk, err := s.openSlack(ctx)
+	if err != nil {
+		return err
+	}
+	var consultants bot.Consultants
+	if desk != nil {
+		consultants = desk
+		s.sender.OnBlocked = desk.Blocked
+	}
+	s.svc = bot.NewService(s.store, client, consultants, faq, bot.DefaultConfig(), s.log, s.metrics, s.sender.Wake())
 	s.ready = func() bool { return s.svc.CurrentFAQ() != nil }
 	if err := s.startAdmin(); err != nil {
 		return err
 	}
-	if err := s.startIntake(ctx, client); err != nil {
+	if err := s.startIntake(ctx, client, desk); err != nil {
 		return err
 	}
 	sendCtx, sendStop := context.WithCancel(context.WithoutCancel(ctx))
@@ -173,33 +192,96 @@ func (s *server) openRedis(ctx context.Context) error {
 	return nil
 }
 
-// startIntake sets Telegram up for the chosen mode: a webhook on the
-// public listener, or polling by the leader replica.
-func (s *server) startIntake(ctx context.Context, client *telegram.Client) error {
+// startIntake starts receiving: Telegram by webhook on the public
+// listener or by polling (leader replica); Slack by Socket Mode or by
+// Events API and interactivity on the public listener.
+func (s *server) startIntake(ctx context.Context, client *telegram.Client, desk *slack.Desk) error {
+	mux := http.NewServeMux()
+	public := false
+	intakeCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s.intakeStop = stop
 	if s.cfg.WebhookURL == "" {
 		if err := client.DeleteWebhook(ctx); err != nil {
 			return err
 		}
-		pollCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-		s.intakeStop = stop
 		p := telegram.NewPoller(client, s.svc, s.store, newInstanceID(), s.log)
-		s.wg.Go(func() { p.Run(pollCtx) })
-		s.log.Info("receiving updates by long polling")
-		return nil
+		s.wg.Go(func() { p.Run(intakeCtx) })
+		s.log.Info("receiving Telegram updates by long polling")
+	} else {
+		u, _ := url.Parse(s.cfg.WebhookURL)
+		mux.Handle("POST "+or(u.Path, "/"), telegram.NewWebhook(s.cfg.WebhookSecret, s.svc, client, s.log, s.metrics))
+		public = true
 	}
-	u, _ := url.Parse(s.cfg.WebhookURL)
-	mux := http.NewServeMux()
-	mux.Handle("POST "+or(u.Path, "/"), telegram.NewWebhook(s.cfg.WebhookSecret, s.svc, client, s.log, s.metrics))
-	srv, err := listen(s.cfg.Listen, mux)
-	if err != nil {
-		return fmt.Errorf("WITAJ_LISTEN: %w", err)
+	if desk != nil {
+		events := slack.NewEvents(desk, s.svc, s.store, s.slackAPI, s.cfg.SlackSigningSecret, s.slackBotUser, s.log)
+		if s.cfg.SlackAppToken != "" {
+			s.wg.Go(func() { events.RunSocketMode(intakeCtx, s.slackAPI, s.log) })
+			s.log.Info("receiving Slack events by Socket Mode")
+		} else {
+			mux.HandleFunc("POST /slack/events", events.ServeEvents)
+			mux.HandleFunc("POST /slack/interactions", events.ServeInteractions)
+			public = true
+			s.log.Info("receiving Slack events over HTTP", "listen", s.cfg.Listen)
+		}
 	}
-	s.public = srv
-	if err := client.SetWebhook(ctx, s.cfg.WebhookURL, s.cfg.WebhookSecret); err != nil {
-		return err
+	if public {
+		srv, err := listen(s.cfg.Listen, mux)
+		if err != nil {
+			return fmt.Errorf("WITAJ_LISTEN: %w", err)
+		}
+		s.public = srv
 	}
-	s.log.Info("receiving updates by webhook", "listen", s.cfg.Listen, "path", or(u.Path, "/"))
+	if s.cfg.WebhookURL != "" {
+		if err := client.SetWebhook(ctx, s.cfg.WebhookURL, s.cfg.WebhookSecret); err != nil {
+			return err
+		}
+		s.log.Info("receiving Telegram updates by webhook", "listen", s.cfg.Listen)
+	}
 	return nil
+}
+
+// openSlack connects the consultants' side when Slack is configured; it
+// returns nil without Slack, and the bot then says consultants cannot be
+// reached.
+func (s *server) openSlack(ctx context.Context) (*slack.Desk, error) {
+	if s.cfg.SlackBotToken == "" {
+		s.log.Warn("WITAJ_SLACK_BOT_TOKEN is not set: no consultants; users asking for a person are told none can be reached")
+		return nil, nil
+	}
+	opts := []slackapi.Option{slackapi.OptionAPIURL(s.cfg.SlackAPIURL)}
+	if s.cfg.SlackAppToken != "" {
+		opts = append(opts, slackapi.OptionAppLevelToken(s.cfg.SlackAppToken))
+	}
+	s.slackAPI = slackapi.New(s.cfg.SlackBotToken, opts...)
+	auth, err := s.slackAPI.AuthTestContext(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("slack auth.test (is WITAJ_SLACK_BOT_TOKEN right?): %w", err)
+	}
+	s.slackBotUser = auth.UserID
+	loc, err := time.LoadLocation(s.cfg.TimeZone)
+	if err != nil {
+		return nil, fmt.Errorf("WITAJ_TIMEZONE: %w", err)
+	}
+	hours, err := slack.ParseHours(s.cfg.Hours, loc)
+	if err != nil {
+		return nil, fmt.Errorf("WITAJ_HOURS: %w", err)
+	}
+	langChannels := map[knowledge.Lang]string{}
+	for l, ch := range s.cfg.SlackLangChannels {
+		langChannels[knowledge.Lang(l)] = ch
+	}
+	desk := slack.NewDesk(s.store, func() *knowledge.Base { return s.svc.CurrentFAQ().Engine.KB() }, slack.Config{
+		Channel: s.cfg.SlackChannel, LangChannels: langChannels, Consultants: s.cfg.Consultants,
+		Hours: hours, Reminder: s.cfg.ClaimReminder,
+	}, s.log)
+	slackSender := slack.NewSender(s.store, s.slackAPI, s.log)
+	slackSender.Interval = time.Duration(float64(time.Second) / s.cfg.SlackRate)
+	sendCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s.slackStop = stop
+	s.bg.Go(func() { slackSender.Run(sendCtx) })
+	s.bg.Go(func() { desk.RunReminders(sendCtx, time.Minute) })
+	s.log.Info("consultants on Slack", "bot_user", auth.UserID, "channel", s.cfg.SlackChannel)
+	return desk, nil
 }
 
 func (s *server) startAdmin() error {
@@ -262,6 +344,9 @@ func (s *server) stop() {
 	}
 	if s.bgStop != nil {
 		s.bgStop()
+	}
+	if s.slackStop != nil {
+		s.slackStop()
 	}
 	s.bg.Wait()
 	if s.admin != nil {

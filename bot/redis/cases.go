@@ -1,0 +1,336 @@
+package redis
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/witaj/witaj/bot"
+	"github.com/witaj/witaj/flows"
+)
+
+// Cases and the Slack outbox. Keys:
+//
+//	witaj:{chat:<id>}:case     hash   the chat's case: data (JSON at opening) and
+//	                                  the fields that change (status, claimed_by, …)   TTL retention
+//	witaj:{chat:<id>}:posted   list   "channel ts" of the bot's Slack messages         TTL retention
+//	witaj:thread:<ch>:<ts>     string the chat of a case thread                         TTL retention
+//	witaj:cases:open           zset   open unclaimed cases by opening time; permanent, a chat leaves when claimed or closed
+//	witaj:slackevent:<id>      string a handled Slack event id                          TTL 1 h
+//	witaj:{slack:<ch>}:out     list   queued Slack requests of a channel                TTL retention
+//	witaj:{slack:<ch>}:next    string earliest next post to the channel                 TTL ≤ the wait + 1 s
+//	witaj:slackq               zset   channels with queued requests; permanent, a channel leaves when its queue empties
+//	witaj:slack:down           string posting to Slack fails                            TTL 10 min
+
+var _ bot.CaseStore = (*Store)(nil)
+
+// openCaseSrc: KEYS case; ARGV data JSON, status, retention s. Keeps an
+// open case, otherwise stores the new one.
+var openCaseSrc = goredis.NewScript(`
+local st = redis.call('HGET', KEYS[1], 'status')
+if st and st ~= 'resolved' then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'data', ARGV[1], 'status', ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+`)
+
+// claimSrc: KEYS case; ARGV user, now ms. Claims an open case.
+var claimSrc = goredis.NewScript(`
+if redis.call('HGET', KEYS[1], 'status') ~= 'open' then return 0 end
+redis.call('HSET', KEYS[1], 'status', 'claimed', 'claimed_by', ARGV[1])
+return 1
+`)
+
+// resolveSrc: KEYS case; ARGV now ms.
+var resolveSrc = goredis.NewScript(`
+local st = redis.call('HGET', KEYS[1], 'status')
+if not st or st == 'resolved' then return 0 end
+redis.call('HSET', KEYS[1], 'status', 'resolved', 'closed', ARGV[1])
+return 1
+`)
+
+func chatMember(chat bot.ChatID) string { return strconv.FormatInt(int64(chat), 10) }
+
+// OpenCase implements bot.CaseStore.
+func (st *Store) OpenCase(ctx context.Context, c bot.Case) (bot.Case, bool, error) {
+	data, _ := json.Marshal(c)
+	created, err := openCaseSrc.Run(ctx, st.rdb, []string{st.chatKey(c.Chat, "case")}, string(data), string(c.Status), st.retentionSeconds()).Int()
+	if err != nil {
+		return bot.Case{}, false, fmt.Errorf("open case chat %d: %w", c.Chat, err)
+	}
+	if created == 1 && c.Status == flows.StatusOpen {
+		err := st.rdb.ZAdd(ctx, st.key("cases:open"), goredis.Z{Score: float64(ms(c.Opened)), Member: chatMember(c.Chat)}).Err()
+		if err != nil {
+			return bot.Case{}, false, fmt.Errorf("queue case chat %d: %w", c.Chat, err)
+		}
+	}
+	cur, err := st.CaseOf(ctx, c.Chat)
+	return cur, created == 1, err
+}
+
+// CaseOf implements bot.CaseStore.
+func (st *Store) CaseOf(ctx context.Context, chat bot.ChatID) (bot.Case, error) {
+	h, err := st.rdb.HGetAll(ctx, st.chatKey(chat, "case")).Result()
+	if err != nil {
+		return bot.Case{}, fmt.Errorf("read case chat %d: %w", chat, err)
+	}
+	if h["data"] == "" {
+		return bot.Case{}, bot.ErrNoCase
+	}
+	var c bot.Case
+	if err := json.Unmarshal([]byte(h["data"]), &c); err != nil {
+		return bot.Case{}, fmt.Errorf("read case chat %d: %w", chat, err)
+	}
+	c.Status = flows.CaseStatus(h["status"])
+	c.ClaimedBy = h["claimed_by"]
+	if v := h["channel"]; v != "" {
+		c.Channel = v
+	}
+	c.ThreadTS = h["thread_ts"]
+	c.Rating, _ = strconv.Atoi(h["rating"])
+	c.Reminded = h["reminded"] == "1"
+	if v, err := strconv.ParseInt(h["closed"], 10, 64); err == nil {
+		c.Closed = time.UnixMilli(v)
+	}
+	return c, nil
+}
+
+// ChatOfThread implements bot.CaseStore.
+func (st *Store) ChatOfThread(ctx context.Context, channel, ts string) (bot.ChatID, error) {
+	v, err := st.rdb.Get(ctx, st.key("thread:"+channel+":"+ts)).Result()
+	if errors.Is(err, goredis.Nil) {
+		return 0, bot.ErrNoCase
+	}
+	if err != nil {
+		return 0, fmt.Errorf("find thread %s/%s: %w", channel, ts, err)
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, bot.ErrNoCase
+	}
+	return bot.ChatID(id), nil
+}
+
+// SetThread implements bot.CaseStore.
+func (st *Store) SetThread(ctx context.Context, chat bot.ChatID, channel, ts string) error {
+	if err := st.rdb.HSet(ctx, st.chatKey(chat, "case"), "channel", channel, "thread_ts", ts).Err(); err != nil {
+		return fmt.Errorf("set thread chat %d: %w", chat, err)
+	}
+	if err := st.rdb.Set(ctx, st.key("thread:"+channel+":"+ts), chatMember(chat), st.retention).Err(); err != nil {
+		return fmt.Errorf("index thread chat %d: %w", chat, err)
+	}
+	return nil
+}
+
+// Claim implements bot.CaseStore.
+func (st *Store) Claim(ctx context.Context, chat bot.ChatID, user string, now time.Time) (bot.Case, bool, error) {
+	won, err := claimSrc.Run(ctx, st.rdb, []string{st.chatKey(chat, "case")}, user, ms(now)).Int()
+	if err != nil {
+		return bot.Case{}, false, fmt.Errorf("claim case chat %d: %w", chat, err)
+	}
+	if won == 1 {
+		st.rdb.ZRem(ctx, st.key("cases:open"), chatMember(chat))
+	}
+	c, err := st.CaseOf(ctx, chat)
+	return c, won == 1, err
+}
+
+// Resolve implements bot.CaseStore.
+func (st *Store) Resolve(ctx context.Context, chat bot.ChatID, now time.Time) (bot.Case, bool, error) {
+	done, err := resolveSrc.Run(ctx, st.rdb, []string{st.chatKey(chat, "case")}, ms(now)).Int()
+	if err != nil {
+		return bot.Case{}, false, fmt.Errorf("resolve case chat %d: %w", chat, err)
+	}
+	st.rdb.ZRem(ctx, st.key("cases:open"), chatMember(chat))
+	c, err := st.CaseOf(ctx, chat)
+	return c, done == 1, err
+}
+
+// RateCase implements bot.CaseStore.
+func (st *Store) RateCase(ctx context.Context, chat bot.ChatID, score int) (bot.Case, error) {
+	if err := st.rdb.HSet(ctx, st.chatKey(chat, "case"), "rating", score).Err(); err != nil {
+		return bot.Case{}, fmt.Errorf("rate case chat %d: %w", chat, err)
+	}
+	return st.CaseOf(ctx, chat)
+}
+
+// Ahead implements bot.CaseStore.
+func (st *Store) Ahead(ctx context.Context, chat bot.ChatID) (int, error) {
+	n, err := st.rdb.ZRank(ctx, st.key("cases:open"), chatMember(chat)).Result()
+	if errors.Is(err, goredis.Nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("queue position chat %d: %w", chat, err)
+	}
+	return int(n), nil
+}
+
+// Unclaimed implements bot.CaseStore.
+func (st *Store) Unclaimed(ctx context.Context, before time.Time) ([]bot.ChatID, error) {
+	ids, err := st.rdb.ZRangeByScore(ctx, st.key("cases:open"), &goredis.ZRangeBy{Min: "-inf", Max: strconv.FormatInt(ms(before), 10)}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("unclaimed cases: %w", err)
+	}
+	var out []bot.ChatID
+	for _, id := range ids {
+		n, err := strconv.ParseInt(id, 10, 64)
+		if err != nil {
+			continue
+		}
+		if reminded, _ := st.rdb.HGet(ctx, st.chatKey(bot.ChatID(n), "case"), "reminded").Result(); reminded == "1" {
+			continue
+		}
+		out = append(out, bot.ChatID(n))
+	}
+	return out, nil
+}
+
+// MarkReminded implements bot.CaseStore.
+func (st *Store) MarkReminded(ctx context.Context, chat bot.ChatID) error {
+	return st.rdb.HSet(ctx, st.chatKey(chat, "case"), "reminded", "1").Err()
+}
+
+// Posted implements bot.CaseStore.
+func (st *Store) Posted(ctx context.Context, chat bot.ChatID, channel, ts string) error {
+	key := st.chatKey(chat, "posted")
+	_, err := st.rdb.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+		p.RPush(ctx, key, channel+" "+ts)
+		p.Expire(ctx, key, st.retention)
+		return nil
+	})
+	return err
+}
+
+// ForgetCase implements bot.CaseStore.
+func (st *Store) ForgetCase(ctx context.Context, chat bot.ChatID) (bot.Case, []bot.SlackPost, error) {
+	c, err := st.CaseOf(ctx, chat)
+	if err != nil && !errors.Is(err, bot.ErrNoCase) {
+		return bot.Case{}, nil, err
+	}
+	raw, err := st.rdb.LRange(ctx, st.chatKey(chat, "posted"), 0, -1).Result()
+	if err != nil {
+		return bot.Case{}, nil, fmt.Errorf("forget case chat %d: %w", chat, err)
+	}
+	var posts []bot.SlackPost
+	for _, r := range raw {
+		if ch, ts, ok := strings.Cut(r, " "); ok {
+			posts = append(posts, bot.SlackPost{Channel: ch, TS: ts})
+		}
+	}
+	keys := []string{st.chatKey(chat, "case"), st.chatKey(chat, "posted")}
+	if c.ThreadTS != "" {
+		keys = append(keys, st.key("thread:"+c.Channel+":"+c.ThreadTS))
+	}
+	for _, k := range keys {
+		st.rdb.Del(ctx, k) // one key each: the thread index lives in another slot
+	}
+	st.rdb.ZRem(ctx, st.key("cases:open"), chatMember(chat))
+	return c, posts, nil
+}
+
+func (st *Store) slackKey(channel, name string) string {
+	return st.prefix + "{slack:" + channel + "}:" + name
+}
+
+// SlackPush implements bot.CaseStore.
+func (st *Store) SlackPush(ctx context.Context, channel string, items ...bot.SlackItem) error {
+	if len(items) == 0 {
+		return nil
+	}
+	key := st.slackKey(channel, "out")
+	_, err := st.rdb.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+		for _, it := range items {
+			b, _ := json.Marshal(it)
+			p.RPush(ctx, key, string(b))
+		}
+		p.Expire(ctx, key, st.retention)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("queue for slack %s: %w", channel, err)
+	}
+	return st.rdb.ZAddNX(ctx, st.key("slackq"), goredis.Z{Score: float64(ms(time.Now())), Member: channel}).Err()
+}
+
+// SlackDue implements bot.CaseStore.
+func (st *Store) SlackDue(ctx context.Context, now time.Time, max int, lease time.Duration) ([]string, error) {
+	return st.s.due.Run(ctx, st.rdb, []string{st.key("slackq")}, ms(now), lease.Milliseconds(), max).StringSlice()
+}
+
+// SlackNext implements bot.CaseStore.
+func (st *Store) SlackNext(ctx context.Context, channel string, now time.Time) (bot.SlackItem, time.Duration, error) {
+	res, err := st.s.next.Run(ctx, st.rdb, []string{st.slackKey(channel, "out"), st.slackKey(channel, "next")}, ms(now)).StringSlice()
+	if err != nil {
+		return bot.SlackItem{}, 0, fmt.Errorf("next slack item %s: %w", channel, err)
+	}
+	switch res[0] {
+	case "empty":
+		return bot.SlackItem{}, 0, bot.ErrEmpty
+	case "wait":
+		until, _ := strconv.ParseInt(res[1], 10, 64)
+		return bot.SlackItem{}, time.UnixMilli(until).Sub(now), nil
+	}
+	var it bot.SlackItem
+	if err := json.Unmarshal([]byte(res[1]), &it); err != nil {
+		return bot.SlackItem{}, 0, fmt.Errorf("next slack item %s: %w", channel, err)
+	}
+	return it, 0, nil
+}
+
+// SlackSent implements bot.CaseStore.
+func (st *Store) SlackSent(ctx context.Context, channel, id string, now time.Time, interval time.Duration) (int, error) {
+	return st.s.pop.Run(ctx, st.rdb, []string{st.slackKey(channel, "out"), st.slackKey(channel, "next")}, id, ms(now), interval.Milliseconds()).Int()
+}
+
+// SlackDefer implements bot.CaseStore.
+func (st *Store) SlackDefer(ctx context.Context, channel string, t time.Time) error {
+	if err := st.s.quiet.Run(ctx, st.rdb, []string{st.slackKey(channel, "next")}, ms(t), ms(time.Now())).Err(); err != nil {
+		return err
+	}
+	return st.rdb.ZAddXX(ctx, st.key("slackq"), goredis.Z{Score: float64(ms(t)), Member: channel}).Err()
+}
+
+// SlackIdle implements bot.CaseStore (see Idle).
+func (st *Store) SlackIdle(ctx context.Context, channel string) error {
+	if err := st.rdb.ZRem(ctx, st.key("slackq"), channel).Err(); err != nil {
+		return err
+	}
+	n, err := st.rdb.LLen(ctx, st.slackKey(channel, "out")).Result()
+	if err != nil || n == 0 {
+		return err
+	}
+	return st.rdb.ZAddNX(ctx, st.key("slackq"), goredis.Z{Score: float64(ms(time.Now())), Member: channel}).Err()
+}
+
+// SlackBacklog implements bot.CaseStore.
+func (st *Store) SlackBacklog(ctx context.Context, channel string) (int, error) {
+	n, err := st.rdb.LLen(ctx, st.slackKey(channel, "out")).Result()
+	return int(n), err
+}
+
+// SeenEvent implements bot.CaseStore.
+func (st *Store) SeenEvent(ctx context.Context, id string) (bool, error) {
+	return st.rdb.SetNX(ctx, st.key("slackevent:"+id), "1", time.Hour).Result()
+}
+
+// SetSlackDown implements bot.CaseStore.
+func (st *Store) SetSlackDown(ctx context.Context, down bool) error {
+	if down {
+		return st.rdb.Set(ctx, st.key("slack:down"), "1", 10*time.Minute).Err()
+	}
+	return st.rdb.Del(ctx, st.key("slack:down")).Err()
+}
+
+// SlackDown implements bot.CaseStore.
+func (st *Store) SlackDown(ctx context.Context) bool {
+	n, _ := st.rdb.Exists(ctx, st.key("slack:down")).Result()
+	return n > 0
+}

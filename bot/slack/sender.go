@@ -1,0 +1,205 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/witaj/witaj/bot"
+)
+
+// Poster is the part of slack-go's client the sender uses.
+type Poster interface {
+	PostMessageContext(ctx context.Context, channel string, options ...slack.MsgOption) (string, string, error)
+	UpdateMessageContext(ctx context.Context, channel, ts string, options ...slack.MsgOption) (string, string, string, error)
+	DeleteMessageContext(ctx context.Context, channel, ts string) (string, string, error)
+}
+
+// Sender delivers the Slack queue: each channel's items in order, about
+// one per second per channel (Slack's limit for chat.postMessage), waiting
+// out 429 Retry-After, retrying 5xx and network errors with backoff.
+type Sender struct {
+	cases bot.CaseStore
+	api   Poster
+	log   *slog.Logger
+	now   func() time.Time
+	poll  time.Duration
+	// Interval is the least time between two posts to one channel (Slack
+	// allows about one per second).
+	Interval time.Duration
+
+	mu       sync.Mutex
+	attempts map[string]int
+	down     bool
+}
+
+// NewSender returns a sender posting through api.
+func NewSender(cases bot.CaseStore, api Poster, log *slog.Logger) *Sender {
+	return &Sender{cases: cases, api: api, log: log, now: time.Now, Interval: time.Second, poll: 50 * time.Millisecond, attempts: map[string]int{}}
+}
+
+// Run sends until ctx ends.
+func (s *Sender) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		channels, err := s.cases.SlackDue(ctx, s.now(), 8, 30*time.Second)
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("claim slack channels", "err", err)
+		}
+		for _, ch := range channels {
+			wg.Go(func() { s.sendChannel(ctx, ch) })
+		}
+		t.Reset(s.poll)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// sendChannel sends the channel's first due item and schedules the rest.
+func (s *Sender) sendChannel(ctx context.Context, ch string) {
+	item, wait, err := s.cases.SlackNext(ctx, ch, s.now())
+	switch {
+	case errors.Is(err, bot.ErrEmpty):
+		s.warn("idle slack channel", s.cases.SlackIdle(ctx, ch))
+		return
+	case err != nil:
+		s.warn("read slack queue", err)
+		return
+	case wait > 0:
+		s.warn("defer slack channel", s.cases.SlackDefer(ctx, ch, s.now().Add(wait)))
+		return
+	}
+	err = s.send(ctx, ch, item)
+	ctx = context.WithoutCancel(ctx) // record the outcome even when stopping
+	var limited *slack.RateLimitedError
+	switch {
+	case err == nil || permanent(err):
+		if err != nil {
+			s.log.Error("slack refused a request; dropped", "kind", item.Kind, "err", err)
+		}
+		s.healthy(ctx, true)
+		s.resetAttempts(ch)
+		left, err := s.cases.SlackSent(ctx, ch, item.ID, s.now(), s.Interval)
+		if err != nil {
+			s.warn("mark slack item sent", err)
+			return
+		}
+		if left == 0 {
+			s.warn("idle slack channel", s.cases.SlackIdle(ctx, ch))
+			return
+		}
+		s.warn("pace slack channel", s.cases.SlackDefer(ctx, ch, s.now().Add(s.Interval)))
+	case errors.As(err, &limited):
+		s.healthy(ctx, false)
+		s.warn("defer slack channel", s.cases.SlackDefer(ctx, ch, s.now().Add(limited.RetryAfter)))
+	default:
+		s.healthy(ctx, false)
+		n := s.failAttempt(ch)
+		s.log.Warn("slack request failed; will retry", "attempt", n, "err", err)
+		s.warn("defer slack channel", s.cases.SlackDefer(ctx, ch, s.now().Add(backoff(n))))
+	}
+}
+
+// send performs one queued request.
+func (s *Sender) send(ctx context.Context, ch string, item bot.SlackItem) error {
+	blocks, err := decodeBlocks(item.Blocks)
+	if err != nil {
+		return permanentError{err}
+	}
+	opts := []slack.MsgOption{slack.MsgOptionText(item.Text, false), slack.MsgOptionDisableLinkUnfurl(), slack.MsgOptionDisableMediaUnfurl()}
+	if len(blocks) > 0 {
+		opts = append(opts, slack.MsgOptionBlocks(blocks...))
+	}
+	switch item.Kind {
+	case bot.SlackParent, bot.SlackNotice:
+		_, ts, err := s.api.PostMessageContext(ctx, ch, opts...)
+		if err != nil {
+			return err
+		}
+		if item.Chat != 0 {
+			if item.Kind == bot.SlackParent {
+				s.warn("record case thread", s.cases.SetThread(ctx, item.Chat, ch, ts))
+			}
+			s.warn("record slack post", s.cases.Posted(ctx, item.Chat, ch, ts))
+		}
+		return nil
+	case bot.SlackReply:
+		c, err := s.cases.CaseOf(ctx, item.Chat)
+		if err != nil || c.ThreadTS == "" {
+			return permanentError{errors.New("case thread gone (forgotten?)")}
+		}
+		_, ts, err := s.api.PostMessageContext(ctx, ch, append(opts, slack.MsgOptionTS(c.ThreadTS))...)
+		if err == nil {
+			s.warn("record slack post", s.cases.Posted(ctx, item.Chat, ch, ts))
+		}
+		return err
+	case bot.SlackUpdate:
+		c, err := s.cases.CaseOf(ctx, item.Chat)
+		if err != nil || c.ThreadTS == "" {
+			return permanentError{errors.New("case thread gone (forgotten?)")}
+		}
+		_, _, _, err = s.api.UpdateMessageContext(ctx, ch, c.ThreadTS, opts...)
+		return err
+	case bot.SlackDelete:
+		_, _, err := s.api.DeleteMessageContext(ctx, ch, item.TS)
+		return err
+	}
+	return permanentError{errors.New("unknown slack item kind " + string(item.Kind))}
+}
+
+// permanentError is a failure that retrying cannot fix.
+type permanentError struct{ error }
+
+// permanent reports errors not worth retrying: Slack answered, and said
+// no (channel_not_found, message_not_found, invalid_blocks …).
+func permanent(err error) bool {
+	var pe permanentError
+	var se slack.SlackErrorResponse
+	return errors.As(err, &pe) || errors.As(err, &se)
+}
+
+// healthy records whether Slack works, shared through the store so that
+// every replica can tell migrants their message waits.
+func (s *Sender) healthy(ctx context.Context, ok bool) {
+	s.mu.Lock()
+	changed := s.down == ok
+	s.down = !ok
+	s.mu.Unlock()
+	if changed {
+		s.warn("record slack health", s.cases.SetSlackDown(ctx, !ok))
+	}
+}
+
+func (s *Sender) failAttempt(ch string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.attempts[ch]++
+	return s.attempts[ch]
+}
+
+func (s *Sender) resetAttempts(ch string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.attempts, ch)
+}
+
+func (s *Sender) warn(what string, err error) {
+	if err != nil {
+		s.log.Warn(what, "err", err)
+	}
+}
+
+// backoff after the nth failure in a row: 1 s doubling to a minute.
+func backoff(n int) time.Duration {
+	return min(time.Second<<min(n-1, 6), time.Minute)
+}

@@ -1,0 +1,271 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-telegram/bot/models"
+
+	"github.com/witaj/witaj/bot/redis/redistest"
+	"github.com/witaj/witaj/bot/slack/slackfake"
+	"github.com/witaj/witaj/bot/telegram/telegramtest"
+)
+
+const (
+	slackSecret = "slack-signing-secret"
+	consultants = "CCONS"
+)
+
+// desk is a running witaj with consultants on a fake Slack.
+type desk struct {
+	*instance
+	slack *slackfake.Server
+	user  models.User
+	chat  int64
+	seen  int // Telegram messages already checked
+	t     *testing.T
+}
+
+func startDesk(t *testing.T, lang string, chat int64) *desk {
+	rs := redistest.Start(t)
+	tg := telegramtest.New(t)
+	sl := slackfake.New(t)
+	sl.SetMembers(consultants, "UCONS1", "UCONS2")
+	in := startServe(t, tg, rs.Addr, map[string]string{
+		"WITAJ_SLACK_BOT_TOKEN":      "xoxb-test",
+		"WITAJ_SLACK_API_URL":        sl.APIURL(),
+		"WITAJ_SLACK_CHANNEL":        consultants,
+		"WITAJ_SLACK_SIGNING_SECRET": slackSecret,
+		"WITAJ_SLACK_RATE":           "50",
+		"WITAJ_HOURS":                "Mon-Sun 00:00-24:00",
+	})
+	return &desk{instance: in, slack: sl, user: telegramtest.User(chat, "Olena", lang), chat: chat, t: t}
+}
+
+func (d *desk) ctx() context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	d.t.Cleanup(cancel)
+	return ctx
+}
+
+// say sends an update from the migrant and returns the replies it got.
+func (d *desk) say(u models.Update, n int) string {
+	d.t.Helper()
+	d.tg.QueueUpdate(u)
+	return d.replies(n)
+}
+
+func (d *desk) replies(n int) string {
+	d.t.Helper()
+	got := waitSent(d.t, d.tg, d.chat, d.seen+n)
+	var b strings.Builder
+	for _, m := range got[d.seen:] {
+		b.WriteString(m.Visible + "\n")
+	}
+	d.seen += n
+	return b.String()
+}
+
+// posts waits until the fake Slack holds n posts matching in channel.
+func (d *desk) posts(n int) []slackfake.Post {
+	d.t.Helper()
+	err := d.slack.WaitFor(d.ctx(), func(s *slackfake.Server) bool { return len(s.Posts()) >= n })
+	if err != nil {
+		d.t.Fatalf("waiting for %d Slack posts: %v (have %d)", n, err, len(d.slack.Posts()))
+	}
+	return d.slack.Posts()
+}
+
+func (d *desk) event(body []byte, opts ...slackfake.RequestOption) int {
+	d.t.Helper()
+	resp, err := d.slack.PostEvent(d.ctx(), "http://"+d.listen+"/slack/events", slackSecret, body, opts...)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func (d *desk) click(payload []byte) int {
+	d.t.Helper()
+	resp, err := d.slack.PostInteraction(d.ctx(), "http://"+d.listen+"/slack/interactions", slackSecret, payload)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func mustContain(t *testing.T, what, got string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(got, w) {
+			t.Errorf("%s: %.300q lacks %q", what, got, w)
+		}
+	}
+}
+
+// TestConsultantCase follows a case end to end: the bot cannot help →
+// case in Slack → claim → consultant reply reaches Telegram → the
+// migrant's replies reach the thread in order → an FAQ answer in
+// Ukrainian chosen by a consultant who writes English → resolve → rating.
+func TestConsultantCase(t *testing.T) {
+	d := startDesk(t, "uk", 700)
+	d.say(telegramtest.Command(d.user, "start", "uk"), 1)
+	d.say(telegramtest.Text(d.user, "де купити дешевий велосипед"), 1)
+	reply := d.say(telegramtest.Text(d.user, "а де ремонтують велосипеди"), 2)
+	mustContain(t, "offer after two misses", reply, "консультант", "ім'я")
+	reply = d.say(telegramtest.Callback(d.user, "cb1", "consent:yes", 1), 2)
+	mustContain(t, "queued", reply, "Консультант відповість", "перші")
+
+	parent := d.posts(1)[0]
+	if parent.Channel != consultants || parent.ThreadTS != "" {
+		t.Fatalf("parent %+v", parent)
+	}
+	mustContain(t, "parent message", string(parent.Blocks), "Case W-", "witaj_claim", "witaj_resolve", "witaj_faq", "велосипед", "legal.pesel")
+	if strings.Contains(parent.Text, "велосипед") {
+		t.Errorf("the notification text carries the migrant's words: %q", parent.Text)
+	}
+
+	if code := d.click(slackfake.BlockAction("UCONS1", consultants, parent.TS, "witaj_claim", "x")); code != http.StatusOK {
+		t.Fatalf("claim: %d", code)
+	}
+	mustContain(t, "claimed", d.replies(1), "узявся")
+
+	code := d.event(slackfake.MessageEvent("Ev1", consultants, "UCONS1", "Hello! *Please* see <https://www.gov.pl/web/udsc|UdSC> &amp; write back", parent.TS))
+	if code != http.StatusOK {
+		t.Fatalf("event: %d", code)
+	}
+	mustContain(t, "consultant reply", d.replies(1), "Консультант:", "Hello! Please see UdSC (https://www.gov.pl/web/udsc) & write back")
+
+	d.say(telegramtest.Text(d.user, "дякую! перше питання"), 0)
+	d.say(telegramtest.Text(d.user, "друге питання <!channel>"), 0)
+	err := d.slack.WaitFor(d.ctx(), func(s *slackfake.Server) bool {
+		return strings.Contains(lastThread(s, parent.TS), "друге питання")
+	})
+	if err != nil {
+		t.Fatalf("migrant messages not in the thread: %v", err)
+	}
+	thread := threadTexts(d.slack, parent.TS)
+	first, second := strings.Index(thread, "перше питання"), strings.Index(thread, "друге питання")
+	if first < 0 || second < first {
+		t.Errorf("thread out of order:\n%s", thread)
+	}
+	if !strings.Contains(thread, "&lt;!channel&gt;") || strings.Contains(thread, "<!channel>") {
+		t.Errorf("<!channel> was not made harmless:\n%s", thread)
+	}
+
+	if code := d.click(slackfake.SelectAction("UCONS2", consultants, parent.TS, "witaj_faq", "legal.pesel")); code != http.StatusOK {
+		t.Fatalf("faq: %d", code)
+	}
+	mustContain(t, "FAQ answer in Ukrainian", d.replies(1), "PESEL", "Офіційні джерела")
+	d.slack.WaitFor(d.ctx(), func(s *slackfake.Server) bool { return strings.Contains(threadTexts(s, parent.TS), "legal.pesel@") })
+
+	d.click(slackfake.BlockAction("UCONS1", consultants, parent.TS, "witaj_resolve", "x"))
+	mustContain(t, "resolved", d.replies(2), "завершено", "1 = зовсім ні")
+	d.say(telegramtest.Callback(d.user, "cb2", "rate:5", 1), 1)
+	if err := d.slack.WaitFor(d.ctx(), func(s *slackfake.Server) bool {
+		return strings.Contains(threadTexts(s, parent.TS), "rated the help 5/5")
+	}); err != nil {
+		t.Errorf("rating not noted in the thread")
+	}
+	for _, p := range d.slack.Posts() {
+		if p.TS == parent.TS && !strings.Contains(string(p.LatestBlocks), "resolved") {
+			t.Errorf("parent not updated to resolved: %s", p.LatestBlocks)
+		}
+	}
+}
+
+func threadTexts(s *slackfake.Server, ts string) string {
+	var b strings.Builder
+	for _, p := range s.Posts() {
+		if p.ThreadTS == ts {
+			b.WriteString(p.Text + "\n")
+		}
+	}
+	return b.String()
+}
+
+func lastThread(s *slackfake.Server, ts string) string { return threadTexts(s, ts) }
+
+// TestConsultantSafety: strangers and forged requests change nothing,
+// Slack's redeliveries relay once, a violence message opens an urgent case
+// at once with the emergency numbers.
+func TestConsultantSafety(t *testing.T) {
+	d := startDesk(t, "pl", 701)
+	reply := d.say(telegramtest.Text(d.user, "mąż mnie bije, boję się"), 3)
+	mustContain(t, "danger", reply, "112", "Przemoc", "pilną")
+	parent := d.posts(1)[0]
+	mustContain(t, "urgent parent", string(parent.Blocks), "URGENT")
+	if !strings.Contains(parent.Text, "URGENT") {
+		t.Errorf("urgent case notification: %q", parent.Text)
+	}
+
+	if code := d.event(slackfake.MessageEvent("EvX", consultants, "USTRANGER", "I am not a consultant", parent.TS)); code != http.StatusOK {
+		t.Fatalf("stranger event: %d", code)
+	}
+	stale := slackfake.MessageEvent("EvS", consultants, "UCONS1", "stale", parent.TS)
+	if code := d.event(stale, slackfake.SignedAt(time.Now().Add(-6*time.Minute))); code != http.StatusUnauthorized {
+		t.Errorf("stale signature: %d", code)
+	}
+	if code := d.event(stale, slackfake.WithHeader("X-Slack-Signature", "v0=deadbeef")); code != http.StatusUnauthorized {
+		t.Errorf("forged signature: %d", code)
+	}
+	ev := slackfake.MessageEvent("EvD", consultants, "UCONS1", "Jesteśmy z Tobą.", parent.TS)
+	d.event(ev)
+	d.event(ev, slackfake.Retry(1, "http_timeout"))
+	mustContain(t, "consultant", d.replies(1), "Jesteśmy z Tobą.")
+	// Nothing else arrives: the stranger's and the duplicate were dropped.
+	d.say(telegramtest.Command(d.user, "help", ""), 1)
+	for _, m := range d.tg.Sent(d.chat) {
+		if strings.Contains(m.Visible, "not a consultant") || strings.Contains(m.Visible, "stale") {
+			t.Errorf("relayed: %q", m.Visible)
+		}
+	}
+	if n := strings.Count(strings.Join(visible(d.tg.Sent(d.chat)), "\n"), "Jesteśmy z Tobą."); n != 1 {
+		t.Errorf("consultant reply delivered %d times", n)
+	}
+}
+
+func visible(ms []telegramtest.SentMessage) []string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.Visible)
+	}
+	return out
+}
+
+// TestSlackDown: Slack answers 429 (and then 200): relayed messages wait
+// and arrive once, in order, and the migrant is told they wait.
+func TestSlackDown(t *testing.T) {
+	d := startDesk(t, "en", 702)
+	d.say(telegramtest.Command(d.user, "start", "en"), 1)
+	d.say(telegramtest.Command(d.user, "human", ""), 1)
+	d.say(telegramtest.Callback(d.user, "c", "consent:yes", 1), 2)
+	parent := d.posts(1)[0]
+	d.slack.Fail("chat.postMessage", slackfake.Failure{Status: http.StatusTooManyRequests, RetryAfter: 1}, 2)
+	d.say(telegramtest.Text(d.user, "message one"), 0)
+	err := d.slack.WaitFor(d.ctx(), func(s *slackfake.Server) bool { return len(s.Requests("chat.postMessage")) >= 3 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply := d.say(telegramtest.Text(d.user, "message two"), 1)
+	mustContain(t, "waiting notice", reply, "waiting")
+	d.say(telegramtest.Text(d.user, "message three"), 0)
+	err = d.slack.WaitFor(d.ctx(), func(s *slackfake.Server) bool { return strings.Contains(threadTexts(s, parent.TS), "message three") })
+	if err != nil {
+		t.Fatalf("messages never reached Slack: %v", err)
+	}
+	thread := threadTexts(d.slack, parent.TS)
+	for _, m := range []string{"message one", "message two", "message three"} {
+		if strings.Count(thread, m) != 1 {
+			t.Errorf("%q appears %d times in the thread:\n%s", m, strings.Count(thread, m), thread)
+		}
+	}
+	if !(strings.Index(thread, "message one") < strings.Index(thread, "message two") && strings.Index(thread, "message two") < strings.Index(thread, "message three")) {
+		t.Errorf("out of order:\n%s", thread)
+	}
+}

@@ -269,3 +269,28 @@ func TestSlackDown(t *testing.T) {
 		t.Errorf("out of order:\n%s", thread)
 	}
 }
+
+// TestForgetDuringCase: /forget during a case deletes the bot's messages
+// of the case in Slack and every key of the chat.
+func TestForgetDuringCase(t *testing.T) {
+	d := startDesk(t, "ru", 703)
+	d.say(telegramtest.Command(d.user, "start", "ru"), 1)
+	d.say(telegramtest.Command(d.user, "human", ""), 1)
+	d.say(telegramtest.Callback(d.user, "c", "consent:yes", 1), 2)
+	parent := d.posts(1)[0]
+	d.say(telegramtest.Text(d.user, "моё личное сообщение"), 0)
+	d.slack.WaitFor(d.ctx(), func(s *slackfake.Server) bool { return strings.Contains(threadTexts(s, parent.TS), "личное") })
+	d.say(telegramtest.Command(d.user, "forget", ""), 1)
+	mustContain(t, "forget", d.say(telegramtest.Callback(d.user, "f", "forget:yes", 1), 1), "удалено")
+	err := d.slack.WaitFor(d.ctx(), func(s *slackfake.Server) bool {
+		for _, p := range s.Posts() {
+			if (p.TS == parent.TS || p.ThreadTS == parent.TS) && !p.Deleted {
+				return false
+			}
+		}
+		return true
+	})
+	if err != nil {
+		t.Errorf("the case's Slack messages were not deleted: %+v", d.slack.Posts())
+	}
+}

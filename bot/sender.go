@@ -202,7 +202,7 @@ func (s *Sender) settle(ctx context.Context, chat ChatID, m OutMessage, err erro
 			return true
 		}
 		s.log.Warn("send failed; will retry", "attempt", n, "err", err)
-		s.deferChat(ctx, chat, now.Add(backoff(n)))
+		s.deferChat(ctx, chat, now.Add(Backoff(n)))
 	}
 	return false
 }
@@ -251,9 +251,9 @@ func (s *Sender) resetAttempts(chat ChatID) {
 	delete(s.attempts, chat)
 }
 
-// backoff is the wait after the nth transient failure in a row: 1 s,
+// Backoff is the wait after the nth transient failure in a row: 1 s,
 // doubling, at most a minute.
-func backoff(n int) time.Duration {
+func Backoff(n int) time.Duration {
 	d := time.Second << min(n-1, 6)
 	return min(d, time.Minute)
 }

@@ -267,22 +267,12 @@ func (st *Store) SlackDue(ctx context.Context, now time.Time, max int, lease tim
 
 // SlackNext implements bot.CaseStore.
 func (st *Store) SlackNext(ctx context.Context, channel string, now time.Time) (bot.SlackItem, time.Duration, error) {
-	res, err := st.s.next.Run(ctx, st.rdb, []string{st.slackKey(channel, "out"), st.slackKey(channel, "next")}, ms(now)).StringSlice()
-	if err != nil {
-		return bot.SlackItem{}, 0, fmt.Errorf("next slack item %s: %w", channel, err)
-	}
-	switch res[0] {
-	case "empty":
-		return bot.SlackItem{}, 0, bot.ErrEmpty
-	case "wait":
-		until, _ := strconv.ParseInt(res[1], 10, 64)
-		return bot.SlackItem{}, time.UnixMilli(until).Sub(now), nil
-	}
 	var it bot.SlackItem
-	if err := json.Unmarshal([]byte(res[1]), &it); err != nil {
+	wait, err := st.nextItem(ctx, st.slackKey(channel, "out"), st.slackKey(channel, "next"), now, &it)
+	if err != nil && err != bot.ErrEmpty {
 		return bot.SlackItem{}, 0, fmt.Errorf("next slack item %s: %w", channel, err)
 	}
-	return it, 0, nil
+	return it, wait, err
 }
 
 // SlackSent implements bot.CaseStore.

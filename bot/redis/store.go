@@ -194,22 +194,33 @@ func (st *Store) Due(ctx context.Context, now time.Time, max int, lease time.Dur
 
 // Next implements bot.Store.
 func (st *Store) Next(ctx context.Context, chat bot.ChatID, now time.Time) (bot.OutMessage, time.Duration, error) {
-	res, err := st.s.next.Run(ctx, st.rdb, []string{st.chatKey(chat, "out"), st.chatKey(chat, "next")}, ms(now)).StringSlice()
-	if err != nil {
+	var m bot.OutMessage
+	wait, err := st.nextItem(ctx, st.chatKey(chat, "out"), st.chatKey(chat, "next"), now, &m)
+	if err != nil && err != bot.ErrEmpty {
 		return bot.OutMessage{}, 0, fmt.Errorf("next message chat %d: %w", chat, err)
+	}
+	return m, wait, err
+}
+
+// nextItem reads the head of a queue into dst (Telegram outbox or Slack
+// queue: the same script), or the wait before the queue may send again,
+// or bot.ErrEmpty.
+func (st *Store) nextItem(ctx context.Context, outKey, nextKey string, now time.Time, dst any) (time.Duration, error) {
+	res, err := st.s.next.Run(ctx, st.rdb, []string{outKey, nextKey}, ms(now)).StringSlice()
+	if err != nil {
+		return 0, err
 	}
 	switch res[0] {
 	case "empty":
-		return bot.OutMessage{}, 0, bot.ErrEmpty
+		return 0, bot.ErrEmpty
 	case "wait":
 		until, _ := strconv.ParseInt(res[1], 10, 64)
-		return bot.OutMessage{}, time.UnixMilli(until).Sub(now), nil
+		return time.UnixMilli(until).Sub(now), nil
 	}
-	var m bot.OutMessage
-	if err := json.Unmarshal([]byte(res[1]), &m); err != nil {
-		return bot.OutMessage{}, 0, fmt.Errorf("next message chat %d: decode: %w", chat, err)
+	if err := json.Unmarshal([]byte(res[1]), dst); err != nil {
+		return 0, fmt.Errorf("decode: %w", err)
 	}
-	return m, 0, nil
+	return 0, nil
 }
 
 // Sent implements bot.Store.

@@ -106,7 +106,7 @@ func (s *Sender) sendChannel(ctx context.Context, ch string) {
 		s.healthy(ctx, false)
 		n := s.failAttempt(ch)
 		s.log.Warn("slack request failed; will retry", "attempt", n, "err", err)
-		s.warn("defer slack channel", s.cases.SlackDefer(ctx, ch, s.now().Add(backoff(n))))
+		s.warn("defer slack channel", s.cases.SlackDefer(ctx, ch, s.now().Add(bot.Backoff(n))))
 	}
 }
 
@@ -197,9 +197,4 @@ func (s *Sender) warn(what string, err error) {
 	if err != nil {
 		s.log.Warn(what, "err", err)
 	}
-}
-
-// backoff after the nth failure in a row: 1 s doubling to a minute.
-func backoff(n int) time.Duration {
-	return min(time.Second<<min(n-1, 6), time.Minute)
 }

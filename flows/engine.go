@@ -18,11 +18,15 @@ type Config struct {
 	// MissesBeforeOffer is how many unanswered messages in a row make the
 	// bot offer a consultant.
 	MissesBeforeOffer int
+	// HumanTopic is the FAQ topic about reaching a person: a message that
+	// clearly asks for one ("can I talk to a real person") starts the way
+	// to a consultant instead of answering with that topic's text.
+	HumanTopic string
 }
 
 // DefaultConfig returns the production defaults.
 func DefaultConfig() Config {
-	return Config{RetentionDays: 30, TranscriptTurns: 20, MissesBeforeOffer: 2}
+	return Config{RetentionDays: 30, TranscriptTurns: 20, MissesBeforeOffer: 2, HumanTopic: "help.consultant"}
 }
 
 // maxStoredRunes bounds a user's text kept in the session (pending

@@ -54,6 +54,9 @@ func (st *step) ask(q string) {
 		st.say("match.danger", nil)
 		st.answer(top)
 		st.escalate(true, q, guesses(res))
+	case res.Decision == knowledge.Direct && res.Candidates[0].Entry.ID == st.e.cfg.HumanTopic:
+		st.s.Misses = 0
+		st.requestHuman()
 	case res.Decision == knowledge.Direct:
 		st.s.Misses = 0
 		st.answer(res.Candidates[0].Entry)

@@ -252,6 +252,10 @@ func (e *Events) isConsultant(ctx context.Context, user, channel string) bool {
 	if !fresh && e.members != nil {
 		var all []string
 		cursor := ""
+		// Slack must be acknowledged within 3 seconds: a slow member list
+		// falls back to the last known one.
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
 		for {
 			page, next, err := e.members.GetUsersInConversationContext(ctx, &slack.GetUsersInConversationParameters{ChannelID: channel, Cursor: cursor, Limit: 500})
 			if err != nil {

@@ -3,7 +3,10 @@ package slack
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,6 +20,7 @@ type Poster interface {
 	PostMessageContext(ctx context.Context, channel string, options ...slack.MsgOption) (string, string, error)
 	UpdateMessageContext(ctx context.Context, channel, ts string, options ...slack.MsgOption) (string, string, string, error)
 	DeleteMessageContext(ctx context.Context, channel, ts string) (string, string, error)
+	GetConversationRepliesContext(ctx context.Context, params *slack.GetConversationRepliesParameters) ([]slack.Message, bool, string, error)
 }
 
 // Sender delivers the Slack queue: each channel's items in order, about
@@ -34,12 +38,13 @@ type Sender struct {
 
 	mu       sync.Mutex
 	attempts map[string]int
+	failedAt map[string]time.Time // start of the channel's last failed request
 	down     bool
 }
 
 // NewSender returns a sender posting through api.
 func NewSender(cases bot.CaseStore, api Poster, log *slog.Logger) *Sender {
-	return &Sender{cases: cases, api: api, log: log, now: time.Now, Interval: time.Second, poll: 50 * time.Millisecond, attempts: map[string]int{}}
+	return &Sender{cases: cases, api: api, log: log, now: time.Now, Interval: time.Second, poll: 50 * time.Millisecond, attempts: map[string]int{}, failedAt: map[string]time.Time{}}
 }
 
 // Run sends until ctx ends.
@@ -79,6 +84,7 @@ func (s *Sender) sendChannel(ctx context.Context, ch string) {
 		s.warn("defer slack channel", s.cases.SlackDefer(ctx, ch, s.now().Add(wait)))
 		return
 	}
+	started := s.now()
 	err = s.send(ctx, ch, item)
 	ctx = context.WithoutCancel(ctx) // record the outcome even when stopping
 	var limited *slack.RateLimitedError
@@ -104,7 +110,7 @@ func (s *Sender) sendChannel(ctx context.Context, ch string) {
 		s.warn("defer slack channel", s.cases.SlackDefer(ctx, ch, s.now().Add(limited.RetryAfter)))
 	default:
 		s.healthy(ctx, false)
-		n := s.failAttempt(ch)
+		n := s.failAttempt(ch, started)
 		s.log.Warn("slack request failed; will retry", "attempt", n, "err", err)
 		s.warn("defer slack channel", s.cases.SlackDefer(ctx, ch, s.now().Add(bot.Backoff(n))))
 	}
@@ -138,6 +144,11 @@ func (s *Sender) send(ctx context.Context, ch string, item bot.SlackItem) error 
 		if err != nil || c.ThreadTS == "" {
 			return permanentError{errors.New("case thread gone (forgotten?)")}
 		}
+		if at := s.failedBefore(ch); !at.IsZero() && s.alreadyInThread(ctx, ch, c.ThreadTS, item.Text, at.Add(-clockSkew)) {
+			// The failed attempt reached Slack after all (a timeout or a
+			// 5xx after posting): posting again would duplicate it.
+			return nil
+		}
 		_, ts, err := s.api.PostMessageContext(ctx, ch, append(opts, slack.MsgOptionTS(c.ThreadTS))...)
 		if err == nil {
 			s.warn("record slack post", s.cases.Posted(ctx, item.Chat, ch, ts))
@@ -155,6 +166,43 @@ func (s *Sender) send(ctx context.Context, ch string, item bot.SlackItem) error 
 		return err
 	}
 	return permanentError{errors.New("unknown slack item kind " + string(item.Kind))}
+}
+
+// failedBefore returns when the channel's last request, which failed,
+// started; zero when it did not fail.
+func (s *Sender) failedBefore(ch string) time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.failedAt[ch]
+}
+
+// clockSkew allows for Slack's clock running behind ours when comparing a
+// message's ts with the time of a failed attempt.
+const clockSkew = 5 * time.Second
+
+// alreadyInThread reports whether the thread has the bot's message with
+// text posted since since. Slack has no idempotency key, so after an
+// ambiguous failure (a timeout, a 5xx after posting) this is how a retry
+// avoids posting twice.
+func (s *Sender) alreadyInThread(ctx context.Context, ch, thread, text string, since time.Time) bool {
+	msgs, _, _, err := s.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
+		ChannelID: ch, Timestamp: thread, Oldest: fmt.Sprintf("%d.000000", since.Unix()), Limit: 200})
+	if err != nil {
+		return false
+	}
+	for _, m := range msgs {
+		if m.BotID != "" && m.Text == text && m.Timestamp != thread && tsAfter(m.Timestamp, since) {
+			return true
+		}
+	}
+	return false
+}
+
+// tsAfter reports whether a Slack ts ("1795444233.000100") is at or after t.
+func tsAfter(ts string, t time.Time) bool {
+	sec, _, _ := strings.Cut(ts, ".")
+	n, err := strconv.ParseInt(sec, 10, 64)
+	return err == nil && n >= t.Unix()
 }
 
 // permanentError is a failure that retrying cannot fix.
@@ -180,10 +228,11 @@ func (s *Sender) healthy(ctx context.Context, ok bool) {
 	}
 }
 
-func (s *Sender) failAttempt(ch string) int {
+func (s *Sender) failAttempt(ch string, started time.Time) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.attempts[ch]++
+	s.failedAt[ch] = started
 	return s.attempts[ch]
 }
 
@@ -191,6 +240,7 @@ func (s *Sender) resetAttempts(ch string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.attempts, ch)
+	delete(s.failedAt, ch)
 }
 
 func (s *Sender) warn(what string, err error) {

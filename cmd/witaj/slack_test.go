@@ -294,3 +294,24 @@ func TestForgetDuringCase(t *testing.T) {
 		t.Errorf("the case's Slack messages were not deleted: %+v", d.slack.Posts())
 	}
 }
+
+// TestSlackFailsAfterPosting: Slack posts a relayed message but answers
+// 500; the retry finds it in the thread and does not post it again.
+func TestSlackFailsAfterPosting(t *testing.T) {
+	d := startDesk(t, "pl", 704)
+	d.say(telegramtest.Command(d.user, "start", "pl"), 1)
+	d.say(telegramtest.Command(d.user, "human", ""), 1)
+	d.say(telegramtest.Callback(d.user, "c", "consent:yes", 1), 2)
+	parent := d.posts(1)[0]
+	d.slack.Fail("chat.postMessage", slackfake.Failure{Status: http.StatusInternalServerError, Commit: true}, 1)
+	d.say(telegramtest.Text(d.user, "wiadomość raz"), 0)
+	d.say(telegramtest.Text(d.user, "wiadomość dwa"), 0)
+	err := d.slack.WaitFor(d.ctx(), func(s *slackfake.Server) bool { return strings.Contains(threadTexts(s, parent.TS), "wiadomość dwa") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	thread := threadTexts(d.slack, parent.TS)
+	if n := strings.Count(thread, "wiadomość raz"); n != 1 {
+		t.Errorf("posted %d times:\n%s", n, thread)
+	}
+}

@@ -30,14 +30,7 @@ func newMatcher(b *Base, th Thresholds, t tuning) *Matcher {
 	}
 	m.unknownIDF = float32(math.Log(1 + n))
 	m.indexDocs(raw)
-	m.feats = make(map[uint32]*featIndex, len(ids))
-	for h, id := range ids {
-		// A feature in no document (an n-gram of a word seen only in an
-		// answer, which keeps whole words only) is as unknown as a new one.
-		if m.byID[id].df > 0 {
-			m.feats[h] = &m.byID[id]
-		}
-	}
+	m.ids = ids
 	m.scratch = sync.Pool{New: func() any { return m.newScratch() }}
 	return m
 }

@@ -81,7 +81,7 @@ func DefaultThresholds() Thresholds {
 type Matcher struct {
 	entries        []*Entry
 	docs           []docInfo
-	feats          map[uint32]*featIndex // feature hash -> its index, in byID
+	ids            map[uint32]int32 // feature hash -> its index in byID
 	byID           []featIndex
 	unknownIDF     float32               // idf of a feature no document has
 	vocab          []map[string]struct{} // per entry: word prefixes of all its text
@@ -143,6 +143,17 @@ func (m *Matcher) Match(text string, lang Lang) Result {
 	return m.decide(s, res)
 }
 
+// feature returns what the index knows of a feature, or nil. A feature in
+// no document (an n-gram of a word seen only in an answer, whose n-grams
+// are not indexed) is as unknown as a new one.
+func (m *Matcher) feature(h uint32) *featIndex {
+	id, ok := m.ids[h]
+	if !ok || m.byID[id].df == 0 {
+		return nil
+	}
+	return &m.byID[id]
+}
+
 // score accumulates the cosine of the message with every example document
 // and every entry centroid, and the share of each document found in the
 // message (containment: a keyword inside a long message).
@@ -150,7 +161,7 @@ func (m *Matcher) score(s *scratch) {
 	var qnorm float64
 	s.fidx = s.fidx[:0]
 	for i := range s.feats {
-		fi := m.feats[s.feats[i].h]
+		fi := m.feature(s.feats[i].h)
 		idf := m.unknownIDF
 		if fi != nil {
 			idf = fi.idf

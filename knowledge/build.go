@@ -49,7 +49,7 @@ func (m *Matcher) collect() ([]rawDoc, map[uint32]int32) {
 			// Answers lend their vocabulary to the centroid; whole words
 			// suffice there and keep indexing fast.
 			wordsOnly := t.kind == kindAnswer && !m.tune.answerGrams
-			b.raw = append(b.raw, rawDoc{docInfo{int32(i), t.kind}, b.doc(len(b.raw), t.words, wordsOnly)})
+			b.raw = append(b.raw, rawDoc{docInfo{int32(i), t.kind}, b.doc(len(b.raw), i, t.words, wordsOnly)})
 		}
 		for p := range m.vocab[i] {
 			count[p]++
@@ -58,6 +58,7 @@ func (m *Matcher) collect() ([]rawDoc, map[uint32]int32) {
 	m.byID = make([]featIndex, len(b.hashes))
 	for id := range m.byID {
 		m.byID[id].df = b.df[id]
+		m.byID[id].entries = b.entDF[id]
 	}
 	ne := float64(len(m.entries))
 	m.unknownWordIDF = float32(m.tune.unknownWord * math.Log(1+ne))
@@ -181,6 +182,8 @@ type builder struct {
 	df     []int32            // per id: documents that have the feature
 	mark   []int32            // per id: 1 + the last document that had the feature
 	pos    []int32            // per id: its place in that document's feature list
+	entDF  []int32            // per id: entries that have the feature
+	entMk  []int32            // per id: 1 + the last entry that had the feature
 	raw    []rawDoc
 
 	scratch []feature
@@ -201,12 +204,14 @@ func newBuilder(m *Matcher, entries int) *builder {
 		df:     make([]int32, 0, 600*n),
 		mark:   make([]int32, 0, 600*n),
 		pos:    make([]int32, 0, 600*n),
+		entDF:  make([]int32, 0, 600*n),
+		entMk:  make([]int32, 0, 600*n),
 	}
 }
 
-// doc returns the features of document number d: ids with kind weight ×
-// (1 + log term frequency).
-func (b *builder) doc(d int, words []string, wordsOnly bool) []feature {
+// doc returns the features of document number d of entry e: ids with kind
+// weight × (1 + log term frequency).
+func (b *builder) doc(d, e int, words []string, wordsOnly bool) []feature {
 	// All documents' features share large blocks, which spares an
 	// allocation per document.
 	if cap(b.arena) < 4096 {
@@ -231,7 +236,12 @@ func (b *builder) doc(d int, words []string, wordsOnly bool) []feature {
 		if out[i].n > 1 { // 1 + log 1 = 1: most features occur once
 			out[i].w *= float32(1 + math.Log(float64(out[i].n)))
 		}
-		b.df[out[i].h]++
+		id := out[i].h
+		b.df[id]++
+		if b.entMk[id] != int32(e+1) {
+			b.entMk[id] = int32(e + 1)
+			b.entDF[id]++
+		}
 	}
 	b.arena = out[len(out):]
 	return out[:len(out):len(out)]
@@ -259,6 +269,8 @@ func (b *builder) wordFeatures(w string) []int32 {
 			b.df = append(b.df, 0)
 			b.mark = append(b.mark, 0)
 			b.pos = append(b.pos, 0)
+			b.entDF = append(b.entDF, 0)
+			b.entMk = append(b.entMk, 0)
 		}
 		b.idArena = append(b.idArena, id)
 	}

@@ -49,11 +49,12 @@ type posting struct {
 // featIndex is everything the matcher knows about one feature, found with
 // a single map lookup per feature of a message.
 type featIndex struct {
-	df   int32
-	idf  float32
-	docs []posting // example questions and titles that have the feature
-	kws  []posting // keywords that have the feature
-	ents []posting // entry centroids that have the feature
+	df      int32
+	entries int32 // entries whose text has the feature (centroid postings)
+	idf     float32
+	docs    []posting // example questions and titles that have the feature
+	kws     []posting // keywords that have the feature
+	ents    []posting // entry centroids that have the feature
 	// common features (in a large share of documents) add little to a
 	// document's cosine but cost the most to score: only centroids and
 	// keywords use them.
@@ -85,7 +86,6 @@ func (m *Matcher) indexDocs(raw []rawDoc) {
 	m.allocPostings(raw)
 	cent := make([]float64, len(m.byID))
 	var touched []int32
-	var ents []entPosting
 	flush := func(e int32) {
 		var norm float64
 		for _, id := range touched {
@@ -93,7 +93,8 @@ func (m *Matcher) indexDocs(raw []rawDoc) {
 		}
 		norm = math.Sqrt(norm)
 		for _, id := range touched {
-			ents = append(ents, entPosting{id, posting{e, float32(cent[id] / norm)}})
+			fi := &m.byID[id]
+			fi.ents = append(fi.ents, posting{e, float32(cent[id] / norm)})
 			cent[id] = 0
 		}
 		touched = touched[:0]
@@ -136,17 +137,14 @@ func (m *Matcher) indexDocs(raw []rawDoc) {
 	if len(raw) > 0 {
 		flush(raw[len(raw)-1].info.entry)
 	}
-	m.postCentroids(ents)
+	limit := max(minCommonEnts, int(m.tune.commonDF*float64(len(m.entries))))
+	for i := range m.byID {
+		m.byID[i].commonEnt = m.tune.commonDF > 0 && len(m.byID[i].ents) > limit
+	}
 }
 
-// entPosting is a centroid posting with its feature, before bucketing.
-type entPosting struct {
-	id int32
-	p  posting
-}
-
-// allocPostings gives every feature empty document and keyword lists with
-// room for exactly the postings it will get.
+// allocPostings gives every feature empty document, keyword and centroid
+// lists with room for exactly the postings it will get.
 func (m *Matcher) allocPostings(raw []rawDoc) {
 	nDocs, nKws := make([]int32, len(m.byID)), make([]int32, len(m.byID))
 	var totalDocs, totalKws int
@@ -165,30 +163,16 @@ func (m *Matcher) allocPostings(raw []rawDoc) {
 			totalDocs += len(rd.feats)
 		}
 	}
-	docs, kws := make([]posting, totalDocs), make([]posting, totalKws)
+	var totalEnts int
 	for i := range m.byID {
-		m.byID[i].docs, docs = docs[:0:nDocs[i]], docs[nDocs[i]:]
-		m.byID[i].kws, kws = kws[:0:nKws[i]], kws[nKws[i]:]
+		totalEnts += int(m.byID[i].entries)
 	}
-}
-
-// postCentroids buckets centroid postings by feature, keeping entry order.
-func (m *Matcher) postCentroids(ents []entPosting) {
-	n := make([]int32, len(m.byID))
-	for _, ep := range ents {
-		n[ep.id]++
-	}
-	all := make([]posting, len(ents))
+	docs, kws, ents := make([]posting, totalDocs), make([]posting, totalKws), make([]posting, totalEnts)
 	for i := range m.byID {
-		m.byID[i].ents, all = all[:0:n[i]], all[n[i]:]
-	}
-	for _, ep := range ents {
-		fi := &m.byID[ep.id]
-		fi.ents = append(fi.ents, ep.p)
-	}
-	limit := max(minCommonEnts, int(m.tune.commonDF*float64(len(m.entries))))
-	for i := range m.byID {
-		m.byID[i].commonEnt = m.tune.commonDF > 0 && len(m.byID[i].ents) > limit
+		fi := &m.byID[i]
+		fi.docs, docs = docs[:0:nDocs[i]], docs[nDocs[i]:]
+		fi.kws, kws = kws[:0:nKws[i]], kws[nKws[i]:]
+		fi.ents, ents = ents[:0:fi.entries], ents[fi.entries:]
 	}
 }
 

@@ -41,11 +41,12 @@ func newMatcher(b *Base, th Thresholds, t tuning) *Matcher {
 // few workers fold while one builder then numbers the features; the index
 // does not depend on how the folding was split.
 func (m *Matcher) collect() ([]rawDoc, map[uint32]int32) {
-	texts := m.foldAll()
+	texts, ready := m.foldAll()
 	b := newBuilder(m, len(m.entries))
 	count := map[string]int{}
-	for i, ts := range texts {
-		for _, t := range ts {
+	for i := range m.entries {
+		<-ready[i] // numbering starts while later entries are still folded
+		for _, t := range texts[i] {
 			// Answers lend their vocabulary to the centroid; whole words
 			// suffice there and keep indexing fast.
 			wordsOnly := t.kind == kindAnswer && !m.tune.answerGrams
@@ -94,22 +95,27 @@ type foldedText struct {
 
 // foldAll folds every text of every entry, in parallel over entries, and
 // records in m.vocab the word prefixes each entry uses (see coverage).
-func (m *Matcher) foldAll() [][]foldedText {
-	out := make([][]foldedText, len(m.entries))
-	m.vocab = make([]map[string]struct{}, len(m.entries))
-	workers := max(1, min(runtime.GOMAXPROCS(0), 4, len(m.entries)/16))
-	var wg sync.WaitGroup
-	for w := range workers {
-		lo, hi := w*len(m.entries)/workers, (w+1)*len(m.entries)/workers
-		wg.Go(func() {
-			f := folder{m: m, cache: make(map[string][]string, 400*(hi-lo))}
-			for i := lo; i < hi; i++ {
-				out[i], m.vocab[i] = f.entry(m.entries[i])
-			}
-		})
+// ready[i] is closed once entry i is folded; workers take entries in
+// turn (0, 1, 2 … across workers), so the first entries are ready first.
+func (m *Matcher) foldAll() (out [][]foldedText, ready []chan struct{}) {
+	n := len(m.entries)
+	out = make([][]foldedText, n)
+	ready = make([]chan struct{}, n)
+	for i := range ready {
+		ready[i] = make(chan struct{})
 	}
-	wg.Wait()
-	return out
+	m.vocab = make([]map[string]struct{}, n)
+	workers := max(1, min(runtime.GOMAXPROCS(0), 4, n/16))
+	for w := range workers {
+		go func() {
+			f := folder{m: m, cache: make(map[string][]string, 400*n/workers)}
+			for i := w; i < n; i += workers {
+				out[i], m.vocab[i] = f.entry(m.entries[i])
+				close(ready[i])
+			}
+		}()
+	}
+	return out, ready
 }
 
 // folder folds texts, remembering each distinct token's words: most

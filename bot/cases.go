@@ -83,6 +83,8 @@ type CaseStore interface {
 	// Ahead returns how many open, unclaimed cases were opened before the
 	// chat's.
 	Ahead(ctx context.Context, chat ChatID) (int, error)
+	// ActiveCases returns the chats whose case is open or claimed.
+	ActiveCases(ctx context.Context) ([]ChatID, error)
 	// Unclaimed returns chats whose case has waited unclaimed since before
 	// t and has had no reminder; MarkReminded records the reminder.
 	Unclaimed(ctx context.Context, before time.Time) ([]ChatID, error)

@@ -22,6 +22,7 @@ import (
 //	witaj:{chat:<id>}:posted   list   "channel ts" of the bot's Slack messages         TTL retention
 //	witaj:thread:<ch>:<ts>     string the chat of a case thread                         TTL retention
 //	witaj:cases:open           zset   open unclaimed cases by opening time; permanent, a chat leaves when claimed or closed
+//	witaj:cases:active         zset   open and claimed cases; permanent, a chat leaves when its case closes or is forgotten
 //	witaj:slackevent:<id>      string a handled Slack event id                          TTL 1 h
 //	witaj:{slack:<ch>}:out     list   queued Slack requests of a channel                TTL retention
 //	witaj:{slack:<ch>}:next    string earliest next post to the channel                 TTL ≤ the wait + 1 s
@@ -66,9 +67,12 @@ func (st *Store) OpenCase(ctx context.Context, c bot.Case) (bot.Case, bool, erro
 		return bot.Case{}, false, fmt.Errorf("open case chat %d: %w", c.Chat, err)
 	}
 	if created == 1 && c.Status == flows.StatusOpen {
-		err := st.rdb.ZAdd(ctx, st.key("cases:open"), goredis.Z{Score: float64(ms(c.Opened)), Member: chatMember(c.Chat)}).Err()
-		if err != nil {
+		z := goredis.Z{Score: float64(ms(c.Opened)), Member: chatMember(c.Chat)}
+		if err := st.rdb.ZAdd(ctx, st.key("cases:open"), z).Err(); err != nil {
 			return bot.Case{}, false, fmt.Errorf("queue case chat %d: %w", c.Chat, err)
+		}
+		if err := st.rdb.ZAdd(ctx, st.key("cases:active"), z).Err(); err != nil {
+			return bot.Case{}, false, fmt.Errorf("list case chat %d: %w", c.Chat, err)
 		}
 	}
 	cur, err := st.CaseOf(ctx, c.Chat)
@@ -149,6 +153,7 @@ func (st *Store) Resolve(ctx context.Context, chat bot.ChatID, now time.Time) (b
 		return bot.Case{}, false, fmt.Errorf("resolve case chat %d: %w", chat, err)
 	}
 	st.rdb.ZRem(ctx, st.key("cases:open"), chatMember(chat))
+	st.rdb.ZRem(ctx, st.key("cases:active"), chatMember(chat))
 	c, err := st.CaseOf(ctx, chat)
 	return c, done == 1, err
 }
@@ -171,6 +176,21 @@ func (st *Store) Ahead(ctx context.Context, chat bot.ChatID) (int, error) {
 		return 0, fmt.Errorf("queue position chat %d: %w", chat, err)
 	}
 	return int(n), nil
+}
+
+// ActiveCases implements bot.CaseStore.
+func (st *Store) ActiveCases(ctx context.Context) ([]bot.ChatID, error) {
+	ids, err := st.rdb.ZRange(ctx, st.key("cases:active"), 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("active cases: %w", err)
+	}
+	out := make([]bot.ChatID, 0, len(ids))
+	for _, id := range ids {
+		if n, err := strconv.ParseInt(id, 10, 64); err == nil {
+			out = append(out, bot.ChatID(n))
+		}
+	}
+	return out, nil
 }
 
 // Unclaimed implements bot.CaseStore.
@@ -233,6 +253,7 @@ func (st *Store) ForgetCase(ctx context.Context, chat bot.ChatID) (bot.Case, []b
 		st.rdb.Del(ctx, k) // one key each: the thread index lives in another slot
 	}
 	st.rdb.ZRem(ctx, st.key("cases:open"), chatMember(chat))
+	st.rdb.ZRem(ctx, st.key("cases:active"), chatMember(chat))
 	return c, posts, nil
 }
 

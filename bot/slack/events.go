@@ -25,9 +25,11 @@ type Handler interface {
 	Handle(ctx context.Context, u bot.Update) error
 }
 
-// Members lists a channel's members (slack-go's client).
-type Members interface {
+// Reader is what Events reads from Slack (slack-go's client): a
+// channel's members, and a thread's replies for reconciliation.
+type Reader interface {
 	GetUsersInConversationContext(ctx context.Context, params *slack.GetUsersInConversationParameters) ([]string, string, error)
+	GetConversationRepliesContext(ctx context.Context, params *slack.GetConversationRepliesParameters) ([]slack.Message, bool, string, error)
 }
 
 // Events turns what consultants do in Slack — replies in case threads,
@@ -40,7 +42,7 @@ type Events struct {
 	desk    *Desk
 	handler Handler
 	cases   bot.CaseStore
-	members Members
+	members Reader
 	secret  string
 	botUser string
 	log     *slog.Logger
@@ -52,7 +54,7 @@ type Events struct {
 
 // NewEvents returns the consultants' event handling. botUser is witaj's
 // own Slack user id (from auth.test), whose messages are never relayed.
-func NewEvents(desk *Desk, handler Handler, cases bot.CaseStore, members Members, signingSecret, botUser string, log *slog.Logger) *Events {
+func NewEvents(desk *Desk, handler Handler, cases bot.CaseStore, members Reader, signingSecret, botUser string, log *slog.Logger) *Events {
 	return &Events{desk: desk, handler: handler, cases: cases, members: members, secret: signingSecret, botUser: botUser, log: log,
 		roster: map[string][]string{}, rosterT: map[string]time.Time{}}
 }
@@ -156,13 +158,20 @@ func (e *Events) OnEvent(ctx context.Context, ev slackevents.EventsAPIEvent) err
 		e.log.Info("reply in a case thread by a non-consultant ignored")
 		return nil
 	}
-	err = e.handler.Handle(ctx, bot.Update{ID: updateID("event:" + cb.EventID), Chat: chat, HasEvent: true,
-		Event: flows.Event{Kind: flows.ConsultantMessage, Text: ToPlain(msg.Text)}})
-	if err != nil {
+	if err := e.relay(ctx, chat, msg.Channel, msg.TimeStamp, msg.Text); err != nil {
 		return err
 	}
 	_, err = e.cases.SeenEvent(ctx, cb.EventID)
 	return err
+}
+
+// relay passes a consultant's message to the migrant. The update id comes
+// from the message's channel and ts, so a message arriving both as an
+// event (or several redeliveries) and through reconciliation reaches the
+// migrant once.
+func (e *Events) relay(ctx context.Context, chat bot.ChatID, channel, ts, text string) error {
+	return e.handler.Handle(ctx, bot.Update{ID: updateID("msg:" + channel + ":" + ts), Chat: chat, HasEvent: true,
+		Event: flows.Event{Kind: flows.ConsultantMessage, Text: ToPlain(text)}})
 }
 
 // relayable: a person's new message in a thread. Bots (witaj itself

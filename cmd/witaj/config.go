@@ -36,6 +36,7 @@ type config struct {
 	TimeZone           string
 	ClaimReminder      time.Duration
 	SlackRate          float64
+	SlackReconcile     time.Duration
 }
 
 // loadConfig reads and checks the configuration. Every problem is
@@ -75,7 +76,15 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.TimeZone = or(getenv("WITAJ_TIMEZONE"), "Europe/Warsaw")
 	c.ClaimReminder = 15 * time.Minute
 	c.SlackRate = 1
+	c.SlackReconcile = 2 * time.Minute
 	var errs []error
+	if v := getenv("WITAJ_SLACK_RECONCILE"); v != "" {
+		d, err := parseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("WITAJ_SLACK_RECONCILE=%q: want a duration such as 2m", v))
+		}
+		c.SlackReconcile = d
+	}
 	if v := getenv("WITAJ_CLAIM_REMINDER"); v != "" {
 		d, err := parseDuration(v)
 		if err != nil || d <= 0 {

@@ -214,6 +214,7 @@ func (s *server) startIntake(ctx context.Context, client *telegram.Client, desk 
 	}
 	if desk != nil {
 		events := slack.NewEvents(desk, s.svc, s.store, s.slackAPI, s.cfg.SlackSigningSecret, s.slackBotUser, s.log)
+		s.wg.Go(func() { events.RunReconcile(intakeCtx, s.cfg.SlackReconcile) })
 		if s.cfg.SlackAppToken != "" {
 			s.wg.Go(func() { events.RunSocketMode(intakeCtx, s.slackAPI, s.log) })
 			s.log.Info("receiving Slack events by Socket Mode")

@@ -41,6 +41,7 @@ func startDesk(t *testing.T, lang string, chat int64) *desk {
 		"WITAJ_SLACK_SIGNING_SECRET": slackSecret,
 		"WITAJ_SLACK_RATE":           "50",
 		"WITAJ_HOURS":                "Mon-Sun 00:00-24:00",
+		"WITAJ_SLACK_RECONCILE":      "100ms",
 	})
 	return &desk{instance: in, slack: sl, user: telegramtest.User(chat, "Olena", lang), chat: chat, t: t}
 }
@@ -313,5 +314,25 @@ func TestSlackFailsAfterPosting(t *testing.T) {
 	thread := threadTexts(d.slack, parent.TS)
 	if n := strings.Count(thread, "wiadomość raz"); n != 1 {
 		t.Errorf("posted %d times:\n%s", n, thread)
+	}
+}
+
+// TestReconcileLostReply: a consultant's reply that Slack never sent as an
+// event still reaches the migrant, once, through reconciliation; the same
+// reply arriving later as an event is not delivered again.
+func TestReconcileLostReply(t *testing.T) {
+	d := startDesk(t, "en", 705)
+	d.say(telegramtest.Command(d.user, "start", "en"), 1)
+	d.say(telegramtest.Command(d.user, "human", ""), 1)
+	d.say(telegramtest.Callback(d.user, "c", "consent:yes", 1), 2)
+	parent := d.posts(1)[0]
+	lost := d.slack.AddReply(consultants, parent.TS, "UCONS2", "Sorry for the wait, here is the link")
+	mustContain(t, "reconciled reply", d.replies(1), "Sorry for the wait")
+	if code := d.event(lost.Event("EvLate")); code != http.StatusOK {
+		t.Fatalf("late event: %d", code)
+	}
+	d.say(telegramtest.Command(d.user, "help", ""), 1)
+	if n := strings.Count(strings.Join(visible(d.tg.Sent(d.chat)), "\n"), "Sorry for the wait"); n != 1 {
+		t.Errorf("reply delivered %d times", n)
 	}
 }

@@ -226,7 +226,7 @@ func (s *server) startIntake(ctx context.Context, client *telegram.Client, desk 
 		}
 	}
 	if public {
-		srv, err := listen(s.cfg.Listen, mux)
+		srv, err := listen(s.cfg.Listen, mux, s.log)
 		if err != nil {
 			return fmt.Errorf("WITAJ_LISTEN: %w", err)
 		}
@@ -298,7 +298,7 @@ func (s *server) startAdmin() error {
 		io.WriteString(w, "ready\n")
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
-	srv, err := listen(s.cfg.AdminListen, mux)
+	srv, err := listen(s.cfg.AdminListen, mux, s.log)
 	if err != nil {
 		return fmt.Errorf("WITAJ_ADMIN_LISTEN: %w", err)
 	}
@@ -362,15 +362,15 @@ func (s *server) stop() {
 }
 
 // listen starts an HTTP server on addr.
-func listen(addr string, h http.Handler) (*http.Server, error) {
+func listen(addr string, h http.Handler, log *slog.Logger) (*http.Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			slog.Error("http server", "addr", addr, "err", err)
+			log.Error("http server", "addr", addr, "err", err)
 		}
 	}()
 	return srv, nil

@@ -107,8 +107,6 @@ type CaseStore interface {
 	SlackIdle(ctx context.Context, channel string) error
 	// SlackBacklog reports whether the channel has items waiting.
 	SlackBacklog(ctx context.Context, channel string) (int, error)
-	// SeenEvent records a Slack event id and reports whether it was new.
-	SeenEvent(ctx context.Context, id string) (bool, error)
 	// SetSlackDown records whether posting to Slack is failing (shared by
 	// replicas; it expires on its own); SlackDown reads it.
 	SetSlackDown(ctx context.Context, down bool) error

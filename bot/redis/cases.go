@@ -23,7 +23,6 @@ import (
 //	witaj:thread:<ch>:<ts>     string the chat of a case thread                         TTL retention
 //	witaj:cases:open           zset   open unclaimed cases by opening time; permanent, a chat leaves when claimed or closed
 //	witaj:cases:active         zset   open and claimed cases; permanent, a chat leaves when its case closes or is forgotten
-//	witaj:slackevent:<id>      string a handled Slack event id                          TTL 1 h
 //	witaj:{slack:<ch>}:out     list   queued Slack requests of a channel                TTL retention
 //	witaj:{slack:<ch>}:next    string earliest next post to the channel                 TTL ≤ the wait + 1 s
 //	witaj:slackq               zset   channels with queued requests; permanent, a channel leaves when its queue empties
@@ -325,11 +324,6 @@ func (st *Store) SlackIdle(ctx context.Context, channel string) error {
 func (st *Store) SlackBacklog(ctx context.Context, channel string) (int, error) {
 	n, err := st.rdb.LLen(ctx, st.slackKey(channel, "out")).Result()
 	return int(n), err
-}
-
-// SeenEvent implements bot.CaseStore.
-func (st *Store) SeenEvent(ctx context.Context, id string) (bool, error) {
-	return st.rdb.SetNX(ctx, st.key("slackevent:"+id), "1", time.Hour).Result()
 }
 
 // SetSlackDown implements bot.CaseStore.

@@ -240,8 +240,13 @@ func (d *Desk) Remind(ctx context.Context) error {
 	return nil
 }
 
-// RunReminders checks for waiting cases every minute until ctx ends.
+// RunReminders checks for waiting cases every interval until ctx ends.
 func (d *Desk) RunReminders(ctx context.Context, every time.Duration) {
+	periodically(ctx, every, d.log, "case reminders", d.Remind)
+}
+
+// periodically runs fn every interval until ctx ends, logging its errors.
+func periodically(ctx context.Context, every time.Duration, log *slog.Logger, what string, fn func(context.Context) error) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -249,8 +254,8 @@ func (d *Desk) RunReminders(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := d.Remind(ctx); err != nil {
-				d.log.Warn("case reminders", "err", err)
+			if err := fn(ctx); err != nil {
+				log.Warn(what, "err", err)
 			}
 		}
 	}

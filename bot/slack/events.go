@@ -135,12 +135,10 @@ func (e *Events) ServeInteractions(w http.ResponseWriter, r *http.Request) {
 }
 
 // OnEvent handles one Events API callback (from HTTP or Socket Mode).
-// Slack redelivers events; an event id already handled does nothing, and
-// the update id derived from it makes the relay happen once even when two
-// deliveries race.
+// Slack redelivers events; the update id derived from the message (see
+// relay) makes the relay happen once, even when two deliveries race.
 func (e *Events) OnEvent(ctx context.Context, ev slackevents.EventsAPIEvent) error {
-	cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent)
-	if !ok || ev.Type != slackevents.CallbackEvent {
+	if ev.Type != slackevents.CallbackEvent {
 		return nil
 	}
 	msg, ok := ev.InnerEvent.Data.(*slackevents.MessageEvent)
@@ -158,11 +156,7 @@ func (e *Events) OnEvent(ctx context.Context, ev slackevents.EventsAPIEvent) err
 		e.log.Info("reply in a case thread by a non-consultant ignored")
 		return nil
 	}
-	if err := e.relay(ctx, chat, msg.Channel, msg.TimeStamp, msg.Text); err != nil {
-		return err
-	}
-	_, err = e.cases.SeenEvent(ctx, cb.EventID)
-	return err
+	return e.relay(ctx, chat, msg.Channel, msg.TimeStamp, msg.Text)
 }
 
 // relay passes a consultant's message to the migrant. The update id comes

@@ -54,16 +54,5 @@ func (e *Events) Reconcile(ctx context.Context) error {
 
 // RunReconcile reconciles every interval until ctx ends.
 func (e *Events) RunReconcile(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := e.Reconcile(ctx); err != nil {
-				e.log.Warn("slack reconciliation", "err", err)
-			}
-		}
-	}
+	periodically(ctx, every, e.log, "slack reconciliation", e.Reconcile)
 }

@@ -145,7 +145,7 @@ func TestConsultantCase(t *testing.T) {
 	d.say(telegramtest.Text(d.user, "дякую! перше питання"), 0)
 	d.say(telegramtest.Text(d.user, "друге питання <!channel>"), 0)
 	err := d.slack.WaitFor(d.ctx(), func(s *slackfake.Server) bool {
-		return strings.Contains(lastThread(s, parent.TS), "друге питання")
+		return strings.Contains(threadTexts(s, parent.TS), "друге питання")
 	})
 	if err != nil {
 		t.Fatalf("migrant messages not in the thread: %v", err)
@@ -189,8 +189,6 @@ func threadTexts(s *slackfake.Server, ts string) string {
 	}
 	return b.String()
 }
-
-func lastThread(s *slackfake.Server, ts string) string { return threadTexts(s, ts) }
 
 // TestConsultantSafety: strangers and forged requests change nothing,
 // Slack's redeliveries relay once, a violence message opens an urgent case

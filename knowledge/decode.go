@@ -35,18 +35,19 @@ func (ps positions) at(path string) Pos {
 
 // fileFields are the fields of a topic file, in the order editors write them.
 type fileFields struct {
-	ID        string              `yaml:"id"`
-	Category  string              `yaml:"category"`
-	Version   int                 `yaml:"version"`
-	Reviewed  string              `yaml:"reviewed"`
-	ReviewBy  string              `yaml:"review_by"`
-	Title     map[string]string   `yaml:"title"`
-	Sources   []string            `yaml:"sources"`
-	Keywords  []string            `yaml:"keywords"`
-	Questions map[string][]string `yaml:"questions"`
-	Answer    map[string]string   `yaml:"answer"`
-	Related   []string            `yaml:"related"`
-	Urgent    bool                `yaml:"urgent"`
+	ID        string                       `yaml:"id"`
+	Category  string                       `yaml:"category"`
+	Version   int                          `yaml:"version"`
+	Reviewed  string                       `yaml:"reviewed"`
+	ReviewBy  string                       `yaml:"review_by"`
+	Title     map[string]string            `yaml:"title"`
+	Sources   []string                     `yaml:"sources"`
+	Keywords  []string                     `yaml:"keywords"`
+	Questions map[string][]string          `yaml:"questions"`
+	Answer    map[string]string            `yaml:"answer"`
+	Related   []string                     `yaml:"related"`
+	Urgent    bool                         `yaml:"urgent"`
+	Facets    map[string]map[string]string `yaml:"facets"`
 }
 
 // field describes one top-level key: where to decode it and what an editor
@@ -70,6 +71,7 @@ func (f *fileFields) fields() map[string]field {
 		"answer":    {&f.Answer, "one text per language (pl: |, en: |)"},
 		"related":   {&f.Related, "a list of topic ids, e.g. [legal.pesel]"},
 		"urgent":    {&f.Urgent, "true or false"},
+		"facets":    {&f.Facets, "named sections, each one text per language (cost: {pl: |, en: | …})"},
 	}
 }
 
@@ -141,6 +143,7 @@ func (ff *fileFields) entry(path string, pos positions) *Entry {
 	e.rawDates = [2]string{ff.Reviewed, ff.ReviewBy}
 	e.Title = langMap(ff.Title)
 	e.Answer = langMap(ff.Answer)
+	e.Facets = facetsOf(ff.Facets)
 	e.Questions = make(map[Lang][]string, len(ff.Questions))
 	for k, v := range ff.Questions {
 		e.Questions[Lang(k)] = v

@@ -25,7 +25,7 @@ func (c Change) MissingBump() bool {
 
 func (c Change) meaningChanged() bool {
 	for _, f := range c.Fields {
-		if strings.HasPrefix(f, "answer.") || strings.HasPrefix(f, "questions.") {
+		if strings.HasPrefix(f, "answer.") || strings.HasPrefix(f, "questions.") || strings.HasPrefix(f, "facets.") {
 			return true
 		}
 	}
@@ -96,6 +96,11 @@ func changedFields(o, n *Entry) []string {
 	}
 	for _, l := range Langs() {
 		add(o.Answer[l] != n.Answer[l], "answer."+string(l))
+	}
+	for _, f := range Facets() {
+		for _, l := range Langs() {
+			add(o.Facets[f][l] != n.Facets[f][l], "facets."+string(f)+"."+string(l))
+		}
 	}
 	add(!slices.Equal(o.Sources, n.Sources), "sources")
 	add(!slices.Equal(o.Keywords, n.Keywords), "keywords")

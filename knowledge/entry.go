@@ -72,6 +72,10 @@ type Entry struct {
 	// over ordinary topics when a message speaks of danger, and a case
 	// opened from them is urgent for consultants.
 	Urgent bool
+	// Facets are optional named sections of the answer (cost, documents
+	// …), each in every language, shown first when a follow-up asks
+	// about just that.
+	Facets map[Facet]map[Lang]string
 
 	// Path is the file the entry was read from, relative to the FAQ root,
 	// with forward slashes.

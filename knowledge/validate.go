@@ -69,6 +69,7 @@ func (c entryCheck) run() {
 	c.sources()
 	c.keywords()
 	c.related()
+	c.facets()
 }
 
 func (c entryCheck) at(field string) Pos { return c.e.pos.at(field) }

@@ -28,18 +28,19 @@ func (v Version) String() string {
 // keys, so the encoding does not depend on map order or on the layout,
 // comments or field order of the YAML file.
 type content struct {
-	ID        string            `json:"id"`
-	Category  Category          `json:"category"`
-	Version   int               `json:"version"`
-	Reviewed  string            `json:"reviewed"`
-	ReviewBy  string            `json:"review_by"`
-	Title     map[Lang]string   `json:"title"`
-	Sources   []string          `json:"sources"`
-	Keywords  []string          `json:"keywords"`
-	Questions map[Lang][]string `json:"questions"`
-	Answer    map[Lang]string   `json:"answer"`
-	Related   []string          `json:"related"`
-	Urgent    bool              `json:"urgent,omitempty"`
+	ID        string                    `json:"id"`
+	Category  Category                  `json:"category"`
+	Version   int                       `json:"version"`
+	Reviewed  string                    `json:"reviewed"`
+	ReviewBy  string                    `json:"review_by"`
+	Title     map[Lang]string           `json:"title"`
+	Sources   []string                  `json:"sources"`
+	Keywords  []string                  `json:"keywords"`
+	Questions map[Lang][]string         `json:"questions"`
+	Answer    map[Lang]string           `json:"answer"`
+	Related   []string                  `json:"related"`
+	Urgent    bool                      `json:"urgent,omitempty"`
+	Facets    map[Facet]map[Lang]string `json:"facets,omitempty"`
 }
 
 // Hash returns a hex SHA-256 of the entry's content.
@@ -48,7 +49,7 @@ func (e *Entry) Hash() string {
 		ID: e.ID, Category: e.Category, Version: e.Version,
 		Reviewed: e.Reviewed.String(), ReviewBy: e.ReviewBy.String(),
 		Title: e.Title, Sources: e.Sources, Keywords: e.Keywords,
-		Questions: e.Questions, Answer: e.Answer, Related: e.Related, Urgent: e.Urgent,
+		Questions: e.Questions, Answer: e.Answer, Related: e.Related, Urgent: e.Urgent, Facets: e.Facets,
 	})
 	if err != nil {
 		panic(err) // strings, ints and maps of them always marshal

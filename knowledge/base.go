@@ -14,6 +14,7 @@ type Base struct {
 	entries []*Entry
 	byID    map[string]*Entry
 	version Version
+	phrases *Phrasebook
 }
 
 // New indexes entries that have passed validation.
@@ -25,8 +26,13 @@ func New(entries []*Entry) *Base {
 		b.byID[e.ID] = e
 	}
 	b.version = versionOf(sorted)
+	b.phrases = DefaultPhrasebook()
 	return b
 }
+
+// Phrases returns the phrasebook: the folder's conversation.yaml, or the
+// built-in one when the folder has none.
+func (b *Base) Phrases() *Phrasebook { return b.phrases }
 
 // Entries returns all entries sorted by id. The slice must not be modified.
 func (b *Base) Entries() []*Entry { return b.entries }

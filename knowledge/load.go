@@ -22,20 +22,32 @@ type Options struct {
 // *InvalidError — when any problem is an error; the base is then nil, so a
 // running service keeps the FAQ it already has.
 func Load(fsys fs.FS, opts Options) (*Base, Problems, error) {
-	entries, probs := Parse(fsys)
+	entries, pb, probs := ParseAll(fsys)
 	probs = append(probs, Validate(entries, opts)...)
 	sortProblems(probs)
 	if err := probs.Err(); err != nil {
 		return nil, probs, err
 	}
-	return New(entries), probs, nil
+	b := New(entries)
+	if pb != nil {
+		b.phrases = pb
+	}
+	return b, probs, nil
 }
 
 // Parse reads every topic file under fsys: <category>/<id>.yaml. Files that
 // cannot be decoded are reported and left out of the result.
 func Parse(fsys fs.FS) ([]*Entry, Problems) {
+	entries, _, probs := ParseAll(fsys)
+	return entries, probs
+}
+
+// ParseAll reads the topic files and the phrasebook (PhrasebookFile at the
+// root; nil when the folder has none or it cannot be read).
+func ParseAll(fsys fs.FS) ([]*Entry, *Phrasebook, Problems) {
 	var (
 		entries []*Entry
+		pb      *Phrasebook
 		probs   Problems
 	)
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
@@ -50,6 +62,17 @@ func Parse(fsys fs.FS) ([]*Entry, Problems) {
 			return nil
 		}
 		if d.IsDir() {
+			return nil
+		}
+		if p == PhrasebookFile {
+			src, err := fs.ReadFile(fsys, p)
+			if err != nil {
+				probs = append(probs, Problem{Path: p, Msg: fmt.Sprintf("cannot read: %v", err)})
+				return nil
+			}
+			var ps Problems
+			pb, ps = decodePhrasebook(p, src)
+			probs = append(probs, ps...)
 			return nil
 		}
 		if prob, ok := placement(p); !ok {
@@ -77,7 +100,7 @@ func Parse(fsys fs.FS) ([]*Entry, Problems) {
 	if len(entries) == 0 && len(probs) == 0 {
 		probs = append(probs, Problem{Path: ".", Msg: "no topic files found (expected <category>/<id>.yaml)"})
 	}
-	return entries, probs
+	return entries, pb, probs
 }
 
 // skipped reports files editors' tools leave behind (.git, .DS_Store,
@@ -100,7 +123,7 @@ func placement(p string) (Problem, bool) {
 	}
 	dir := path.Dir(p)
 	if dir == "." || strings.Contains(dir, "/") {
-		return Problem{Path: p, Msg: "topic files belong directly in a category folder: <category>/<id>.yaml"}, false
+		return Problem{Path: p, Msg: "topic files belong directly in a category folder: <category>/<id>.yaml (the only YAML file at the root is " + PhrasebookFile + ")"}, false
 	}
 	return Problem{}, true
 }

@@ -1,0 +1,395 @@
+package knowledge
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// SocialKind names a kind of small talk.
+type SocialKind string
+
+// The kinds of small talk, in the order of precedence when a message has
+// several ("ok, thanks, bye" is a goodbye).
+const (
+	SocialBot      SocialKind = "bot"      // "are you a bot?"
+	SocialPresence SocialKind = "presence" // "hello? anyone there?"
+	SocialSorry    SocialKind = "sorry"    // "sorry, wrong chat"
+	SocialBye      SocialKind = "bye"
+	SocialThanks   SocialKind = "thanks"
+	SocialGreeting SocialKind = "greeting"
+	SocialYes      SocialKind = "yes"
+	SocialNo       SocialKind = "no"
+	SocialAck      SocialKind = "ack" // "ok", "👍", "ясно"
+)
+
+// SocialKinds returns the kinds of small talk in order of precedence.
+func SocialKinds() []SocialKind {
+	return []SocialKind{SocialBot, SocialPresence, SocialSorry, SocialBye, SocialThanks, SocialGreeting, SocialYes, SocialNo, SocialAck}
+}
+
+// Phrasebook is what the bot understands besides FAQ topics: small talk,
+// requests for a person, follow-up cues, how two questions are joined in
+// one message, and places outside Poland. It is read from
+// conversation.yaml in the FAQ folder, so editors extend it without code.
+// It is immutable and safe for concurrent use.
+type Phrasebook struct {
+	social    phraseSet // tag: index into SocialKinds
+	filler    phraseSet
+	person    phraseSet
+	contact   phraseSet
+	humanFull phraseSet
+	opening   phraseSet
+	pointing  phraseSet
+	facets    phraseSet // tag: index into Facets
+	joins     phraseSet
+	starts    phraseSet
+	places    phraseSet
+	origin    phraseSet
+	travel    phraseSet
+	offtopic  phraseSet
+}
+
+// Reading is what the phrasebook finds in one message.
+type Reading struct {
+	// Social is the kind of small talk when the whole message is small
+	// talk, else "".
+	Social SocialKind
+	// Human reports words asking for a person: a person and a way to
+	// reach them ("can I talk to a consultant"), or a whole phrase.
+	Human bool
+	// Opening reports a follow-up opener at the start ("and …", "а …");
+	// Pointing a word that points back ("it", "tam", "це").
+	Opening, Pointing bool
+	// Facets are the facets the message asks about, most specific first.
+	Facets []Facet
+	// Parts are the questions of a message that asks several, folded;
+	// nil for a single question.
+	Parts []string
+	// Elsewhere reports a place outside Poland that is not only where the
+	// writer comes from; Travel, words about travelling there; Offtopic, a
+	// subject witaj never covers (weather, recipes, sport).
+	Elsewhere, Travel, Offtopic bool
+	// Rest is the folded message without small talk at its start ("hi,
+	// where do I get a PESEL" → "where do i get a pesel").
+	Rest string
+	// Words counts the words of Rest that are not filler.
+	Words int
+}
+
+// Read analyses one message.
+func (p *Phrasebook) Read(text string) Reading {
+	var r Reading
+	folded := Fold(text)
+	toks := strings.Fields(folded)
+	if len(toks) == 0 {
+		if hasSymbols(text) {
+			r.Social = SocialAck // "👍", "🙏", "?!"
+		}
+		return r
+	}
+	r.Social = p.socialKind(toks)
+	// Strip small talk at the start: "Dzień dobry, gdzie…" asks "gdzie…".
+	start := 0
+	for start < len(toks) {
+		if n, _ := p.social.longestAt(toks, start); n > 0 {
+			start += n
+			continue
+		}
+		break
+	}
+	if r.Social != "" || start == len(toks) {
+		start = 0
+	}
+	rest := toks[start:]
+	r.Rest = strings.Join(rest, " ")
+	for i := 0; i < len(rest); {
+		if n, _ := p.filler.longestAt(rest, i); n > 0 {
+			i += n
+			continue
+		}
+		r.Words++
+		i++
+	}
+	r.Human = p.humanFull.any(rest) || (p.person.any(rest) && p.contact.any(rest))
+	if n, _ := p.opening.longestAt(rest, 0); n > 0 {
+		r.Opening = true
+	}
+	r.Pointing = p.pointing.any(rest)
+	r.Facets = p.facetCues(rest)
+	r.Parts = p.split(text)
+	r.Elsewhere = p.elsewhere(rest)
+	r.Travel = p.travel.any(rest)
+	r.Offtopic = p.offtopic.any(rest)
+	return r
+}
+
+// socialKind returns the kind of small talk when every word of the
+// message is small talk or filler and at least one is small talk.
+func (p *Phrasebook) socialKind(toks []string) SocialKind {
+	best := -1
+	for i := 0; i < len(toks); {
+		if n, tag := p.social.longestAt(toks, i); n > 0 {
+			if best < 0 || tag < best {
+				best = tag
+			}
+			i += n
+			continue
+		}
+		if n, _ := p.filler.longestAt(toks, i); n > 0 {
+			i += n
+			continue
+		}
+		return ""
+	}
+	if best < 0 {
+		return ""
+	}
+	return SocialKinds()[best]
+}
+
+// facetCues returns the facets whose cues the message has, the one with
+// the longest cue first (ties in the order of Facets).
+func (p *Phrasebook) facetCues(toks []string) []Facet {
+	longest := make([]int, len(Facets()))
+	for i := range toks {
+		for _, m := range p.facets.allAt(toks, i) {
+			longest[m.tag] = max(longest[m.tag], m.n)
+		}
+	}
+	var out []Facet
+	for n := len(toks); n > 0; n-- {
+		for f, l := range longest {
+			if l == n {
+				out = append(out, Facets()[f])
+			}
+		}
+	}
+	return out
+}
+
+// elsewhere reports a place outside Poland named as where something
+// happens, not as where the writer comes from.
+func (p *Phrasebook) elsewhere(toks []string) bool {
+	for i := range toks {
+		n, _ := p.places.longestAt(toks, i)
+		if n == 0 {
+			continue
+		}
+		if i > 0 {
+			if m, _ := p.origin.longestAt(toks, i-1); m > 0 {
+				continue
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// minPart is the fewest words each question of a split message must
+// have; a shorter piece belongs to its neighbour.
+const minPart = 2
+
+// split cuts a message holding several questions into folded parts: after
+// a question mark, and before a joining word followed by a question word
+// ("… i jak zapisać syna do szkoły?").
+func (p *Phrasebook) split(text string) []string {
+	var parts [][]string
+	for _, piece := range splitQuestions(text) {
+		toks := strings.Fields(Fold(piece))
+		from := 0
+		for i := 1; i < len(toks); i++ {
+			n, _ := p.joins.longestAt(toks, i)
+			if n == 0 || i+n >= len(toks) {
+				continue
+			}
+			if m, _ := p.starts.longestAt(toks, i+n); m == 0 {
+				continue
+			}
+			if i-from >= minPart && len(toks)-(i+n) >= minPart {
+				parts = append(parts, toks[from:i])
+				from = i
+			}
+		}
+		if from < len(toks) {
+			parts = append(parts, toks[from:])
+		}
+	}
+	// Pieces too short to be a question ("i jeszcze:") join the next.
+	var out []string
+	var carry []string
+	for _, part := range parts {
+		part = append(carry, part...)
+		carry = nil
+		if p.contentWords(part) < minPart {
+			carry = part
+			continue
+		}
+		out = append(out, strings.Join(part, " "))
+	}
+	if len(carry) > 0 && len(out) > 0 {
+		out[len(out)-1] += " " + strings.Join(carry, " ")
+	}
+	if len(out) < 2 {
+		return nil
+	}
+	return out
+}
+
+func (p *Phrasebook) contentWords(toks []string) int {
+	n := 0
+	for i := 0; i < len(toks); {
+		if m, _ := p.filler.longestAt(toks, i); m > 0 {
+			i += m
+			continue
+		}
+		if m, _ := p.joins.longestAt(toks, i); m > 0 {
+			i += m
+			continue
+		}
+		n++
+		i++
+	}
+	return n
+}
+
+// splitQuestions cuts text after each "?" that more text follows.
+func splitQuestions(text string) []string {
+	var out []string
+	for {
+		i := strings.IndexAny(text, "?？")
+		if i < 0 {
+			break
+		}
+		_, size := utf8.DecodeRuneInString(text[i:])
+		head, tail := text[:i+size], text[i+size:]
+		if !hasLetters(tail) {
+			break
+		}
+		out = append(out, head)
+		text = tail
+	}
+	return append(out, text)
+}
+
+func hasLetters(s string) bool {
+	return strings.IndexFunc(s, unicode.IsLetter) >= 0
+}
+
+// hasSymbols reports text that is not only spaces and punctuation: an
+// emoji or another symbol.
+func hasSymbols(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return unicode.IsSymbol(r) || unicode.Is(unicode.So, r) }) >= 0
+}
+
+// phraseSet finds phrases in folded words. A phrase is a run of words;
+// a word ending in * matches every word it begins.
+type phraseSet struct {
+	phrases []phrase
+	exact   map[string][]int32 // first word -> phrases
+	prefix  map[string][]int32 // stem of a first word ending in * -> phrases
+}
+
+type phrase struct {
+	words  []string
+	prefix []bool
+	tag    int
+}
+
+type phraseMatch struct{ n, tag int }
+
+// add compiles a phrase as editors write it; it returns false when the
+// phrase folds to nothing.
+func (s *phraseSet) add(raw string, tag int) bool {
+	var ph phrase
+	for _, w := range strings.Fields(raw) {
+		star := strings.HasSuffix(w, "*")
+		for _, fw := range strings.Fields(Fold(strings.TrimSuffix(w, "*"))) {
+			ph.words = append(ph.words, fw)
+			ph.prefix = append(ph.prefix, false)
+		}
+		if star && len(ph.prefix) > 0 {
+			ph.prefix[len(ph.prefix)-1] = true
+		}
+	}
+	if len(ph.words) == 0 {
+		return false
+	}
+	ph.tag = tag
+	if s.exact == nil {
+		s.exact, s.prefix = map[string][]int32{}, map[string][]int32{}
+	}
+	id := int32(len(s.phrases))
+	s.phrases = append(s.phrases, ph)
+	if ph.prefix[0] {
+		s.prefix[ph.words[0]] = append(s.prefix[ph.words[0]], id)
+	} else {
+		s.exact[ph.words[0]] = append(s.exact[ph.words[0]], id)
+	}
+	return true
+}
+
+// allAt returns every phrase that matches at toks[i].
+func (s *phraseSet) allAt(toks []string, i int) []phraseMatch {
+	var out []phraseMatch
+	s.each(toks, i, func(n, tag int) { out = append(out, phraseMatch{n, tag}) })
+	return out
+}
+
+// longestAt returns the length in words and the tag of the longest phrase
+// matching at toks[i]; a tie goes to the lower tag. n is 0 when none does.
+func (s *phraseSet) longestAt(toks []string, i int) (n, tag int) {
+	s.each(toks, i, func(m, t int) {
+		if m > n || (m == n && t < tag) {
+			n, tag = m, t
+		}
+	})
+	return n, tag
+}
+
+// any reports whether some phrase matches anywhere in toks.
+func (s *phraseSet) any(toks []string) bool {
+	for i := range toks {
+		if n, _ := s.longestAt(toks, i); n > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *phraseSet) each(toks []string, i int, fn func(n, tag int)) {
+	if len(s.phrases) == 0 {
+		return
+	}
+	try := func(ids []int32) {
+		for _, id := range ids {
+			if ph := &s.phrases[id]; ph.matches(toks[i:]) {
+				fn(len(ph.words), ph.tag)
+			}
+		}
+	}
+	t := toks[i]
+	try(s.exact[t])
+	for j := range t {
+		if j > 0 {
+			try(s.prefix[t[:j]])
+		}
+	}
+	try(s.prefix[t])
+}
+
+func (ph *phrase) matches(toks []string) bool {
+	if len(toks) < len(ph.words) {
+		return false
+	}
+	for k, w := range ph.words {
+		if ph.prefix[k] {
+			if !strings.HasPrefix(toks[k], w) {
+				return false
+			}
+		} else if toks[k] != w {
+			return false
+		}
+	}
+	return true
+}

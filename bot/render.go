@@ -75,8 +75,17 @@ func (r *Renderer) Answer(a flows.Answer) (Message, error) {
 	if !ok {
 		return Message{}, fmt.Errorf("render answer: no entry %s", a.EntryID)
 	}
-	body, _ := markup.Parse(e.Answer[a.Lang]) // validated when the FAQ was loaded
-	title := markup.Doc{Blocks: []markup.Block{{Kind: markup.Paragraph, Lines: []markup.Line{{{Kind: markup.Bold, Text: e.Title[a.Lang]}}}}}}
+	text, heading := e.Answer[a.Lang], e.Title[a.Lang]
+	if a.Facet != "" {
+		// A follow-up about one facet: that section first, under the
+		// topic's title and the facet's name; a button leads to the rest.
+		if t, ok := e.Facet(a.Facet, a.Lang); ok {
+			text = t
+			heading += " — " + r.Text(a.Lang, "facet."+string(a.Facet), nil)
+		}
+	}
+	body, _ := markup.Parse(text) // validated when the FAQ was loaded
+	title := markup.Doc{Blocks: []markup.Block{{Kind: markup.Paragraph, Lines: []markup.Line{{{Kind: markup.Bold, Text: heading}}}}}}
 	sources := markup.Block{Kind: markup.List}
 	for _, s := range e.Sources {
 		sources.Lines = append(sources.Lines, markup.Line{{Kind: markup.Link, Text: s, URL: s}})

@@ -35,6 +35,9 @@ type Reply struct {
 // answer then says when it was last checked and where to confirm.
 type Answer struct {
 	EntryID string
+	// Facet, when set, is the section of the answer to show first (a
+	// follow-up asked about just that); the buttons lead to the rest.
+	Facet   knowledge.Facet
 	Ref     string
 	KB      string
 	Lang    knowledge.Lang

@@ -37,11 +37,15 @@ func languageRow() []Button {
 	}
 }
 
-// menuRows is the main menu: one button per category, then a person.
-func menuRows() [][]Button {
+// menuRows is the main menu: one button per category, then a person
+// where consultants work.
+func menuRows(consultants bool) [][]Button {
 	var rows [][]Button
 	for _, c := range knowledge.Categories() {
 		rows = append(rows, []Button{{LabelKey: "category." + string(c), Data: prefixCategory + string(c)}})
+	}
+	if !consultants {
+		return rows
 	}
 	return append(rows, []Button{{LabelKey: "button.human", Data: dataHuman}})
 }
@@ -77,6 +81,10 @@ func (st *step) button(ev Event) {
 	case strings.HasPrefix(d, prefixUp):
 		st.say("feedback.thanks", nil, menuRow())
 	case strings.HasPrefix(d, prefixDown):
+		if !st.e.cfg.Consultants {
+			st.say("feedback.sorry_alone", nil, menuRow())
+			return
+		}
 		st.say("feedback.sorry", nil, []Button{{LabelKey: "button.human", Data: dataHuman}, {LabelKey: "button.menu", Data: dataMenu}})
 	case strings.HasPrefix(d, prefixRate):
 		st.rate(strings.TrimPrefix(d, prefixRate))
@@ -132,4 +140,18 @@ func (st *step) setLanguage(l knowledge.Lang) {
 		return
 	}
 	st.welcome()
+}
+
+// RatingOf returns the score of a rating button's payload; ok is false
+// for any other button.
+func RatingOf(data string) (score int, ok bool) {
+	v, found := strings.CutPrefix(data, prefixRate)
+	if !found {
+		return 0, false
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 5 {
+		return 0, false
+	}
+	return n, true
 }

@@ -9,10 +9,18 @@ func (st *step) command(ev Event) {
 	case "start":
 		st.start(ev.Arg)
 	case "help":
-		st.say("help", nil, menuRow())
+		key := "help"
+		if !st.e.cfg.Consultants {
+			key = "help_alone"
+		}
+		st.say(key, nil, menuRow())
 	case "menu":
 		st.menu()
 	case "language":
+		if l := knowledge.Lang(ev.Arg); l.Known() {
+			st.setLanguage(l) // "/language en" switches at once
+			return
+		}
 		st.chooseLanguage()
 	case "human":
 		st.requestHuman()
@@ -42,7 +50,7 @@ func (st *step) start(arg string) {
 }
 
 func (st *step) welcome() {
-	st.say("welcome", nil, menuRows()...)
+	st.say(st.welcomeKey(), nil, menuRows(st.e.cfg.Consultants)...)
 }
 
 func (st *step) chooseLanguage() {
@@ -51,7 +59,7 @@ func (st *step) chooseLanguage() {
 }
 
 func (st *step) menu() {
-	st.say("menu.prompt", nil, menuRows()...)
+	st.say("menu.prompt", nil, menuRows(st.e.cfg.Consultants)...)
 }
 
 // category lists a category's topics as buttons.
@@ -62,4 +70,13 @@ func (st *step) category(c knowledge.Category) {
 	}
 	rows = append(rows, []Button{{LabelKey: "button.back", Data: dataMenu}})
 	st.say("menu.topics", Data{"CategoryKey": "category." + string(c)}, rows...)
+}
+
+// welcomeKey picks the welcome that mentions consultants only where they
+// work.
+func (st *step) welcomeKey() string {
+	if st.e.cfg.Consultants {
+		return "welcome"
+	}
+	return "welcome_alone"
 }

@@ -22,11 +22,17 @@ type Config struct {
 	// clearly asks for one ("can I talk to a real person") starts the way
 	// to a consultant instead of answering with that topic's text.
 	HumanTopic string
+	// Consultants reports that people answer cases (Slack is set up).
+	// Without them the bot never offers or promises a person.
+	Consultants bool
+	// TopicTTL is how long the topic at hand gives follow-ups their
+	// meaning.
+	TopicTTL time.Duration
 }
 
 // DefaultConfig returns the production defaults.
 func DefaultConfig() Config {
-	return Config{RetentionDays: 30, TranscriptTurns: 20, MissesBeforeOffer: 2, HumanTopic: "help.consultant"}
+	return Config{RetentionDays: 30, TranscriptTurns: 20, MissesBeforeOffer: 2, HumanTopic: "help.consultant", Consultants: true, TopicTTL: 30 * time.Minute}
 }
 
 // maxStoredRunes bounds a user's text kept in the session (pending
@@ -55,6 +61,9 @@ type step struct {
 	s   Session
 	now time.Time
 	out []Action
+	// quiet: the message also went to a consultant's open case; the bot
+	// adds only what it is sure of, never "did you mean" or "not sure".
+	quiet bool
 }
 
 // Step applies one event to a session. It never fails: whatever it does

@@ -29,33 +29,65 @@ func testEngine(t testing.TB) *Engine {
 	return New(base, knowledge.NewMatcher(base, knowledge.DefaultThresholds()), DefaultConfig())
 }
 
-// TestConversations plays every script in testdata/conversations and
-// compares the engine's actions with the golden file beside it. Scripts
-// are read by parseLine; run `go test ./flows -update` to refresh the
-// golden files after an intended change, and review the diff.
-func TestConversations(t *testing.T) {
-	e := testEngine(t)
-	scripts, _ := filepath.Glob("testdata/conversations/*.txt")
-	if len(scripts) == 0 {
-		t.Fatal("no conversation scripts")
+// shippedEngine answers from the FAQ built into the binary.
+func shippedEngine(t testing.TB, cfg Config) *Engine {
+	t.Helper()
+	base, probs, err := knowledge.Load(knowledge.DefaultFS(), knowledge.Options{})
+	if err != nil {
+		t.Fatalf("load the shipped FAQ: %v\n%v", err, probs)
 	}
-	for _, path := range scripts {
-		t.Run(strings.TrimSuffix(filepath.Base(path), ".txt"), func(t *testing.T) {
-			got := play(t, e, path)
-			golden := strings.TrimSuffix(path, ".txt") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+	return New(base, knowledge.NewMatcher(base, knowledge.DefaultThresholds()), cfg)
+}
+
+// TestConversations plays every script in testdata/conversations (on the
+// small test FAQ) and testdata/shipped (on the shipped FAQ) and compares
+// the engine's actions with the golden file beside it. Scripts are read by
+// parseLine; a first line "config alone" plays it without consultants.
+// Run `go test ./flows -update` to refresh the golden files after an
+// intended change, and review the diff. In testdata/shipped the
+// knowledge-base version is written as KB, so that FAQ edits elsewhere do
+// not churn these files.
+func TestConversations(t *testing.T) {
+	alone := DefaultConfig()
+	alone.Consultants = false
+	engines := map[string][2]*Engine{
+		"conversations": {testEngine(t), New(testEngine(t).kb, testEngine(t).matcher, alone)},
+		"shipped":       {shippedEngine(t, DefaultConfig()), shippedEngine(t, alone)},
+	}
+	for dir, es := range engines {
+		scripts, _ := filepath.Glob(filepath.Join("testdata", dir, "*.txt"))
+		if len(scripts) == 0 {
+			t.Fatalf("no conversation scripts in testdata/%s", dir)
+		}
+		for _, path := range scripts {
+			t.Run(dir+"/"+strings.TrimSuffix(filepath.Base(path), ".txt"), func(t *testing.T) {
+				src, err := os.ReadFile(path)
+				if err != nil {
 					t.Fatal(err)
 				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./flows -update)", err)
-			}
-			if diff := cmp.Diff(string(want), got); diff != "" {
-				t.Errorf("%s (-want +got):\n%s", golden, diff)
-			}
-		})
+				e := es[0]
+				if strings.HasPrefix(string(src), "config alone\n") {
+					e = es[1]
+				}
+				got := play(t, e, path)
+				if dir == "shipped" {
+					got = strings.ReplaceAll(got, e.kb.Version().String(), "KB")
+				}
+				golden := strings.TrimSuffix(path, ".txt") + ".golden"
+				if *update {
+					if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				want, err := os.ReadFile(golden)
+				if err != nil {
+					t.Fatalf("%v (run go test ./flows -update)", err)
+				}
+				if diff := cmp.Diff(string(want), got); diff != "" {
+					t.Errorf("%s (-want +got):\n%s", golden, diff)
+				}
+			})
+		}
 	}
 }
 
@@ -78,6 +110,9 @@ func play(t *testing.T, e *Engine, path string) string {
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Text()
 		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if line == "config alone" {
 			continue
 		}
 		if h, ok := strings.CutPrefix(line, "hint "); ok {
@@ -148,7 +183,11 @@ func formatAction(a Action) string {
 		}
 		return s + formatButtons(a.Buttons)
 	case Answer:
-		return fmt.Sprintf("answer %s kb=%s lang=%s stale=%v%s", a.Ref, a.KB, a.Lang, a.Stale, formatButtons(a.Buttons))
+		ref := a.Ref
+		if a.Facet != "" {
+			ref += "#" + string(a.Facet)
+		}
+		return fmt.Sprintf("answer %s kb=%s lang=%s stale=%v%s", ref, a.KB, a.Lang, a.Stale, formatButtons(a.Buttons))
 	case Escalate:
 		return fmt.Sprintf("escalate urgent=%v lang=%s category=%s guesses=%v question=%q turns=%d name=%s",
 			a.Urgent, a.Lang, a.Category, a.Guesses, a.Question, len(a.Transcript), a.FirstName)
@@ -191,6 +230,9 @@ func formatSession(s Session) string {
 	out := fmt.Sprintf("lang=%s confirmed=%v awaiting=%q misses=%d turns=%d", s.Lang, s.LangConfirmed, s.Awaiting, s.Misses, len(s.Transcript))
 	if s.Pending != "" {
 		out += fmt.Sprintf(" pending=%q", s.Pending)
+	}
+	if s.Topic != "" {
+		out += " topic=" + s.Topic
 	}
 	if s.Case != nil {
 		out += fmt.Sprintf(" case=%s/%s urgent=%v", s.Case.ID, s.Case.Status, s.Case.Urgent)

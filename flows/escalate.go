@@ -4,6 +4,11 @@ import "strconv"
 
 // requestHuman explains what a consultant will see and asks for consent.
 func (st *step) requestHuman() {
+	if !st.e.cfg.Consultants {
+		// Never promise a person this deployment does not have.
+		st.say("escalate.none", nil, menuRow())
+		return
+	}
 	if st.s.Case.Active() {
 		st.say("escalate.already_open", nil)
 		return
@@ -12,6 +17,10 @@ func (st *step) requestHuman() {
 }
 
 func (st *step) offerHuman(key string) {
+	if !st.e.cfg.Consultants {
+		st.say("match.none_alone", nil, menuRow())
+		return
+	}
 	st.s.Awaiting = AwaitConsent
 	if key != "escalate.explain" {
 		// The offer after misses or 👎 also says what a consultant sees.

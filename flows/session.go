@@ -34,6 +34,10 @@ type Session struct {
 	// Pending is a question asked before the language was chosen; it is
 	// answered right after.
 	Pending string `json:"pending,omitempty"`
+	// Topic is the FAQ topic at hand: the one last answered or chosen,
+	// since TopicAt. A follow-up ("and how much?") is read in its light.
+	Topic   string    `json:"topic,omitempty"`
+	TopicAt time.Time `json:"topic_at,omitzero"`
 	// Misses counts messages in a row the bot could not answer.
 	Misses int `json:"misses,omitempty"`
 	// FirstName is the user's first name as the platform gives it; only a

@@ -10,18 +10,45 @@ import (
 func (st *step) text(ev Event) {
 	st.ensureLang(ev.LangHint)
 	if st.s.Case.Active() {
-		// While a consultant has the case, everything the user writes is
-		// for them, even before a language was chosen (an urgent case).
+		// While a case is open, everything the user writes is for the
+		// consultant, even before a language was chosen (an urgent case).
+		// Until one takes the case, the bot still answers what it is sure
+		// of, so that waiting is not wasted.
 		st.remember(FromUser, ev.Text)
 		st.emit(Relay{CaseID: st.s.Case.ID, Text: ev.Text})
+		if st.s.Case.Status != StatusClaimed && st.s.LangConfirmed {
+			st.quiet = true
+			st.ask(ev.Text)
+		}
 		return
 	}
 	if !st.s.LangConfirmed {
 		st.firstText(ev)
 		return
 	}
+	awaiting := st.s.Awaiting
 	st.s.Awaiting = AwaitNothing
+	if awaiting == AwaitConsent && st.consentReply(ev.Text) {
+		return
+	}
 	st.ask(ev.Text)
+}
+
+// consentReply takes a typed "yes"/"ok" or "no" as the answer to "Shall I
+// connect you?". It returns false for anything else, which is then read
+// as a new message.
+func (st *step) consentReply(text string) bool {
+	switch st.e.kb.Phrases().Read(text).Social {
+	case knowledge.SocialYes, knowledge.SocialAck:
+		st.remember(FromUser, text)
+		st.escalate(false, "", nil)
+	case knowledge.SocialNo:
+		st.remember(FromUser, text)
+		st.say("escalate.cancelled", nil, menuRow())
+	default:
+		return false
+	}
+	return true
 }
 
 // firstText handles a question that arrives before the user chose a
@@ -39,39 +66,12 @@ func (st *step) firstText(ev Event) {
 		st.ask(ev.Text)
 		return
 	}
-	st.s.Pending = truncateRunes(ev.Text, maxStoredRunes)
-	st.chooseLanguage()
-}
-
-// ask matches a question and answers, suggests or admits not knowing.
-func (st *step) ask(q string) {
-	st.remember(FromUser, q)
-	res := st.e.matcher.Match(q, st.s.Lang)
-	switch {
-	case res.Danger:
-		st.s.Misses = 0
-		top := res.Candidates[0].Entry
-		st.say("match.danger", nil)
-		st.answer(top)
-		st.escalate(true, q, guesses(res))
-	case res.Decision == knowledge.Direct && res.Candidates[0].Entry.ID == st.e.cfg.HumanTopic:
-		st.s.Misses = 0
-		st.requestHuman()
-	case res.Decision == knowledge.Direct:
-		st.s.Misses = 0
-		st.answer(res.Candidates[0].Entry)
-	case res.Decision == knowledge.Suggest:
-		st.gap(q, res)
-		var rows [][]Button
-		for _, c := range res.Suggested {
-			rows = append(rows, []Button{topicButton(c.Entry, st.s.Lang)})
-		}
-		rows = append(rows, []Button{{LabelKey: "button.none", Data: dataNone}}, humanRow())
-		st.say("match.did_you_mean", nil, rows...)
-	default:
-		st.gap(q, res)
-		st.miss()
+	if st.e.kb.Phrases().Read(ev.Text).Social == "" {
+		// Small talk ("hello") needs no answer after the choice: the
+		// welcome greets.
+		st.s.Pending = truncateRunes(ev.Text, maxStoredRunes)
 	}
+	st.chooseLanguage()
 }
 
 // miss counts a message the bot could not answer; after enough in a row
@@ -83,10 +83,14 @@ func (st *step) miss() {
 		st.offerHuman("escalate.offer")
 		return
 	}
-	st.say("match.none", nil, []Button{{LabelKey: "button.menu", Data: dataMenu}, {LabelKey: "button.human", Data: dataHuman}})
+	st.s.Topic = "" // an unrelated question ends the topic at hand
+	st.say("match.none", nil, st.menuAndHuman())
 }
 
 func (st *step) gap(q string, res knowledge.Result) {
+	if res.Decision != knowledge.Direct {
+		st.s.Topic = ""
+	}
 	st.emit(Gap{Lang: st.s.Lang, Text: truncateRunes(q, maxStoredRunes), Decision: res.Decision, Guesses: guesses(res)})
 }
 
@@ -117,7 +121,7 @@ func (st *step) answer(e *knowledge.Entry) {
 			rows = append(rows, []Button{topicButton(r, st.s.Lang)})
 		}
 	}
-	rows = append(rows, []Button{{LabelKey: "button.menu", Data: dataMenu}, {LabelKey: "button.human", Data: dataHuman}})
+	rows = append(rows, st.menuAndHuman())
 	st.emit(Answer{
 		EntryID: e.ID,
 		Ref:     e.Ref(),
@@ -127,6 +131,28 @@ func (st *step) answer(e *knowledge.Entry) {
 		Buttons: rows,
 	})
 	st.remember(FromBot, "[answer "+e.Ref()+"]")
+	st.setTopic(e.ID)
+}
+
+// answerFacet sends one section of an entry's answer, with a button to
+// the whole answer.
+func (st *step) answerFacet(e *knowledge.Entry, f knowledge.Facet) {
+	rows := [][]Button{
+		{{LabelKey: "button.full_answer", Data: prefixTopic + e.ID}},
+		{{LabelKey: "button.helpful", Data: prefixUp + e.ID}, {LabelKey: "button.not_helpful", Data: prefixDown + e.ID}},
+		st.menuAndHuman(),
+	}
+	st.emit(Answer{
+		EntryID: e.ID,
+		Facet:   f,
+		Ref:     e.Ref(),
+		KB:      st.e.kb.Version().String(),
+		Lang:    st.s.Lang,
+		Stale:   stale(e, st.now),
+		Buttons: rows,
+	})
+	st.remember(FromBot, "[answer "+e.Ref()+"#"+string(f)+"]")
+	st.setTopic(e.ID)
 }
 
 // stale reports an entry whose review_by date has passed.

@@ -16,6 +16,7 @@ func newMatcher(b *Base, th Thresholds, t tuning) *Matcher {
 		stop:    map[string]struct{}{},
 		th:      th,
 		tune:    t,
+		phrases: b.Phrases(),
 	}
 	for _, w := range stopwords() {
 		m.stop[Fold(w)] = struct{}{}

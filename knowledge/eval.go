@@ -90,6 +90,11 @@ func Evaluate(m *Matcher, cases []EvalCase) EvalReport {
 	}
 	for _, c := range cases {
 		res := m.Match(c.Question, c.Lang)
+		if m.OutOfScope(c.Question) {
+			// The bot says it covers Poland only, or not this subject,
+			// whatever the matcher found: count it as it is shown.
+			res.Decision, res.Suggested = NoMatch, nil
+		}
 		miss := tally(&rep.All, c, res)
 		tally(rep.PerLang[c.Lang], c, res)
 		if miss {

@@ -68,12 +68,18 @@ type Thresholds struct {
 	Margin float64
 	// Suggest is the least score for a topic to be suggested.
 	Suggest float64
+	// SureAnswer and SureMargin are a second band for a direct answer: a
+	// lower confidence suffices when the top topic leads by far.
+	SureAnswer, SureMargin float64
+	// CloseMargin: a direct answer that leads the runner-up by less than
+	// this also offers the runner-up.
+	CloseMargin float64
 }
 
 // DefaultThresholds are the thresholds set on the development set: see
 // the package documentation for how.
 func DefaultThresholds() Thresholds {
-	return Thresholds{Answer: 0.15, Margin: 0.25, Suggest: 0.1}
+	return Thresholds{Answer: 0.15, Margin: 0.25, Suggest: 0.1, SureAnswer: 0.10, SureMargin: 0.5, CloseMargin: 0.4}
 }
 
 // Matcher ranks FAQ entries for a message. It is immutable once built and
@@ -91,6 +97,7 @@ type Matcher struct {
 	kwWords        []string // distinct folded words of all keywords, for typo repair
 	th             Thresholds
 	tune           tuning
+	phrases        *Phrasebook
 	scratch        sync.Pool
 }
 
@@ -114,6 +121,14 @@ type scratch struct {
 	hit    []bool
 	tEnt   []int32
 	ranked []Candidate
+}
+
+// OutOfScope reports a message the bot does not answer from the FAQ
+// whatever the matcher finds: a subject witaj never covers, or another
+// country's rules (see Phrasebook).
+func (m *Matcher) OutOfScope(text string) bool {
+	rd := m.phrases.Read(text)
+	return rd.Offtopic || (rd.Elsewhere && !rd.Travel)
 }
 
 // Entries returns the entries the matcher ranks.
@@ -273,7 +288,10 @@ func (m *Matcher) danger(s *scratch) bool {
 		if !c.Entry.Urgent || c.Score < m.th.Suggest {
 			continue
 		}
-		if i == 0 || c.keyword || c.Score >= dangerReach*top {
+		// Without one of its keywords, an urgent topic must be a confident
+		// match: "how can I contact them?" is no cry for help, and a
+		// false alarm opens an urgent case.
+		if c.keyword || (c.Score >= m.th.Answer && (i == 0 || c.Score >= dangerReach*top)) {
 			copy(ranked[1:i+1], ranked[:i])
 			ranked[0] = c
 			return true
@@ -348,8 +366,14 @@ func (m *Matcher) decide(s *scratch, res Result) Result {
 	switch {
 	case res.Danger:
 		res.Decision = Direct
-	case res.Confidence >= m.th.Answer && margin >= m.th.Margin:
+	case res.Confidence >= m.th.Answer && margin >= m.th.Margin,
+		m.th.SureMargin > 0 && res.Confidence >= m.th.SureAnswer && margin >= m.th.SureMargin:
 		res.Decision = Direct
+		if len(ranked) > 1 && margin < m.th.CloseMargin && second >= m.th.Suggest {
+			// A direct answer that only just won: the runner-up is offered
+			// too ("or did you mean …?").
+			res.Suggested = append(res.Suggested, ranked[1])
+		}
 	case top.Score >= m.th.Suggest:
 		res.Decision = Suggest
 		for _, c := range res.Candidates {
@@ -359,4 +383,23 @@ func (m *Matcher) decide(s *scratch, res Result) Result {
 		}
 	}
 	return res
+}
+
+// Coverage returns the share of text's words, weighted by rarity, that
+// the entry's own text (examples, keywords, title, answers) knows; 0 for
+// an unknown id. The conversation uses it to tell whether a follow-up is
+// about the topic at hand: "a do kardiologa mogę iść od razu?" is, after
+// the answer on family doctors, which speaks of referrals to specialists.
+func (m *Matcher) Coverage(text, id string) float64 {
+	i := sort.Search(len(m.entries), func(i int) bool { return m.entries[i].ID >= id })
+	if i == len(m.entries) || m.entries[i].ID != id {
+		return 0
+	}
+	s := m.scratch.Get().(*scratch)
+	defer m.scratch.Put(s)
+	s.fold.Reset()
+	foldInto(&s.fold, truncate(text, maxQueryRunes))
+	s.words = m.tokens(s.fold.String(), s.words[:0])
+	m.repairTypos(s.words)
+	return m.coverage(s, m.entries[i])
 }

@@ -45,6 +45,9 @@ type Phrasebook struct {
 	joins     phraseSet
 	starts    phraseSet
 	places    phraseSet
+	// placesRaw holds place names too short to survive folding ("США"
+	// folds to "sa", as Polish "są" does); they are matched as written.
+	placesRaw map[string]bool
 	origin    phraseSet
 	travel    phraseSet
 	offtopic  phraseSet
@@ -118,7 +121,7 @@ func (p *Phrasebook) Read(text string) Reading {
 	r.Pointing = p.pointing.any(rest)
 	r.Facets = p.facetCues(rest)
 	r.Parts = p.split(text)
-	r.Elsewhere = p.elsewhere(rest)
+	r.Elsewhere = p.elsewhere(rest) || p.elsewhereRaw(text)
 	r.Travel = p.travel.any(rest)
 	r.Offtopic = p.offtopic.any(rest)
 	return r
@@ -173,11 +176,26 @@ func (p *Phrasebook) facetCues(toks []string) []Facet {
 func (p *Phrasebook) elsewhere(toks []string) bool {
 	for i := range toks {
 		n, _ := p.places.longestAt(toks, i)
-		if n == 0 {
+		if n == 0 || p.origin.endsAt(toks, i) {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+// elsewhereRaw finds the place names kept as written.
+func (p *Phrasebook) elsewhereRaw(text string) bool {
+	if len(p.placesRaw) == 0 {
+		return false
+	}
+	words := strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return !unicode.IsLetter(r) })
+	for i, w := range words {
+		if !p.placesRaw[w] {
 			continue
 		}
 		if i > 0 {
-			if m, _ := p.origin.longestAt(toks, i-1); m > 0 {
+			if m, _ := p.origin.longestAt([]string{Fold(words[i-1])}, 0); m > 0 {
 				continue
 			}
 		}
@@ -298,6 +316,16 @@ type phrase struct {
 
 type phraseMatch struct{ n, tag int }
 
+// digraphSafe drops a stem's last letter when it could merge with the
+// next one in a folded word: "document*" must match "documents", which
+// folds to "documenc" (t+s → c).
+func digraphSafe(stem string) string {
+	if len(stem) > 4 && strings.IndexByte("tscrzk", stem[len(stem)-1]) >= 0 {
+		return stem[:len(stem)-1]
+	}
+	return stem
+}
+
 // add compiles a phrase as editors write it; it returns false when the
 // phrase folds to nothing.
 func (s *phraseSet) add(raw string, tag int) bool {
@@ -309,7 +337,9 @@ func (s *phraseSet) add(raw string, tag int) bool {
 			ph.prefix = append(ph.prefix, false)
 		}
 		if star && len(ph.prefix) > 0 {
-			ph.prefix[len(ph.prefix)-1] = true
+			last := len(ph.words) - 1
+			ph.prefix[last] = true
+			ph.words[last] = digraphSafe(ph.words[last])
 		}
 	}
 	if len(ph.words) == 0 {
@@ -345,6 +375,22 @@ func (s *phraseSet) longestAt(toks []string, i int) (n, tag int) {
 		}
 	})
 	return n, tag
+}
+
+// endsAt reports whether a phrase ends right before toks[i].
+func (s *phraseSet) endsAt(toks []string, i int) bool {
+	for j := max(0, i-3); j < i; j++ {
+		found := false
+		s.each(toks, j, func(n, _ int) {
+			if j+n == i {
+				found = true
+			}
+		})
+		if found {
+			return true
+		}
+	}
+	return false
 }
 
 // any reports whether some phrase matches anywhere in toks.

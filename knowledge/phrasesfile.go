@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/parser"
@@ -124,7 +125,16 @@ func decodePhrasebook(path string, src []byte) (*Phrasebook, Problems) {
 	all("split.starts", f.Split.Starts, &pb.starts)
 	for i, place := range f.Else.Places {
 		field := fmt.Sprintf("elsewhere.places[%d]", i)
-		c.list(field, place, func(p string) bool { return pb.places.add(p, i) })
+		c.list(field, place, func(p string) bool {
+			if f := Fold(p); f != "" && !strings.ContainsAny(p, " *") && utf8.RuneCountInString(f) < 3 {
+				if pb.placesRaw == nil {
+					pb.placesRaw = map[string]bool{}
+				}
+				pb.placesRaw[strings.ToLower(p)] = true
+				return true
+			}
+			return pb.places.add(p, i)
+		})
 	}
 	all("elsewhere.origin", f.Else.Origin, &pb.origin)
 	all("elsewhere.travel", f.Else.Travel, &pb.travel)
@@ -134,6 +144,9 @@ func decodePhrasebook(path string, src []byte) (*Phrasebook, Problems) {
 	}
 	return pb, probs
 }
+
+// minStem is the shortest folded stem a word ending in * may have.
+const minStem = 4
 
 // phraseCheck reports problems in the phrasebook's lists.
 type phraseCheck struct {
@@ -171,6 +184,9 @@ func (c phraseCheck) list(field string, phrases []string, add func(string) bool)
 		key := Fold(strings.TrimSuffix(p, "*"))
 		if strings.HasSuffix(p, "*") {
 			key += "*"
+			if last := key[strings.LastIndexByte(key, ' ')+1:]; utf8.RuneCountInString(last) < minStem+1 {
+				c.r.errorAt(at, "%s[%d] %q: a stem must keep at least %d letters after folding (%q matches too many words)", field, i, p, minStem, last)
+			}
 		}
 		if local[key] {
 			c.r.warnAt(at, "%s[%d] %q is listed twice", field, i, p)

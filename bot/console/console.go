@@ -25,7 +25,8 @@ type Chat struct {
 	out      io.Writer
 	now      func() time.Time
 	session  flows.Session
-	buttons  []bot.Button // the choices on screen, numbered from 1
+	choices  map[int]bot.Button // the choices on screen by number
+	next     int                // the number the next choice gets
 	nextCase int
 	// Echo prints each line read after the prompt, for transcripts of
 	// input that does not come from a terminal.
@@ -62,31 +63,58 @@ func (c *Chat) Run(ctx context.Context, in io.Reader, lang knowledge.Lang) error
 		if line == "/quit" || line == "/exit" {
 			return nil
 		}
-		c.Handle(c.event(line))
+		if ev, ok := c.event(line); ok {
+			c.Handle(ev)
+		}
 	}
 }
 
 // event turns a typed line into an engine event: a number picks a choice,
-// "/cmd arg" is a command, anything else is a question.
-func (c *Chat) event(line string) flows.Event {
-	if n, err := strconv.Atoi(line); err == nil && n >= 1 && n <= len(c.buttons) {
-		return flows.Event{Kind: flows.ButtonPress, Data: c.buttons[n-1].Data}
+// "/cmd arg" is a command, anything else is a question. A number that is
+// not on screen is refused (ok is false), never read as a question.
+func (c *Chat) event(line string) (ev flows.Event, ok bool) {
+	if n, err := strconv.Atoi(line); err == nil {
+		b, found := c.choices[n]
+		if !found {
+			c.print(c.render.Reply(c.session.Lang, flows.Reply{Key: "console.no_choice", Data: flows.Data{"Count": len(c.choices)}}))
+			return flows.Event{}, false
+		}
+		return flows.Event{Kind: flows.ButtonPress, Data: b.Data}, true
 	}
 	if cmd, ok := strings.CutPrefix(line, "/"); ok {
 		name, arg, _ := strings.Cut(cmd, " ")
-		return flows.Event{Kind: flows.CommandMessage, Command: name, Arg: strings.TrimSpace(arg)}
+		return flows.Event{Kind: flows.CommandMessage, Command: name, Arg: strings.TrimSpace(arg)}, true
 	}
-	return flows.Event{Kind: flows.TextMessage, Text: line}
+	return flows.Event{Kind: flows.TextMessage, Text: line}, true
 }
 
 // Handle steps the engine with ev and performs the actions.
 func (c *Chat) Handle(ev flows.Event) {
 	var actions []flows.Action
 	c.session, actions = c.engine.Step(c.session, ev, c.now())
-	c.buttons = nil
+	c.choices, c.next = map[int]bot.Button{}, 1
+	if hasRating(actions) {
+		c.next = 6 // typing 5 gives 5 stars: 1–5 are the rating
+	}
 	for _, a := range actions {
 		c.perform(a)
 	}
+}
+
+// hasRating reports a rating question among the actions.
+func hasRating(actions []flows.Action) bool {
+	for _, a := range actions {
+		if r, ok := a.(flows.Reply); ok {
+			for _, row := range r.Buttons {
+				for _, b := range row {
+					if _, ok := flows.RatingOf(b.Data); ok {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
 }
 
 func (c *Chat) perform(a flows.Action) {
@@ -130,8 +158,13 @@ func (c *Chat) print(m bot.Message) {
 	for _, row := range m.Buttons {
 		var parts []string
 		for _, b := range row {
-			c.buttons = append(c.buttons, b)
-			parts = append(parts, fmt.Sprintf("[%d] %s", len(c.buttons), b.Label))
+			n, rating := flows.RatingOf(b.Data)
+			if !rating {
+				n = c.next
+				c.next++
+			}
+			c.choices[n] = b
+			parts = append(parts, fmt.Sprintf("[%d] %s", n, b.Label))
 		}
 		fmt.Fprintf(c.out, "  %s\n", strings.Join(parts, "   "))
 	}

@@ -31,7 +31,11 @@ func TestTranscripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	engine := flows.New(base, knowledge.NewMatcher(base, knowledge.DefaultThresholds()), flows.DefaultConfig())
+	m := knowledge.NewMatcher(base, knowledge.DefaultThresholds())
+	withPeople := flows.New(base, m, flows.DefaultConfig())
+	alone := flows.DefaultConfig()
+	alone.Consultants = false
+	withoutPeople := flows.New(base, m, alone)
 	inputs, _ := filepath.Glob("testdata/*.in")
 	if len(inputs) == 0 {
 		t.Fatal("no transcripts")
@@ -43,9 +47,16 @@ func TestTranscripts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			lang, rest, _ := strings.Cut(string(script), "\n") // first line: the --lang flag, or "-"
+			// First line: the --lang flag or "-", then "alone" when no
+			// consultants are configured.
+			first, rest, _ := strings.Cut(string(script), "\n")
+			lang, mode, _ := strings.Cut(first, " ")
 			if lang == "-" {
 				lang = ""
+			}
+			engine := withPeople
+			if mode == "alone" {
+				engine = withoutPeople
 			}
 			var out bytes.Buffer
 			clock := func() time.Time { return time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC) }

@@ -31,6 +31,8 @@ func (env *environment) faq(args []string) error {
 		return env.faqEval(args[1:])
 	case "gaps":
 		return env.faqGaps(args[1:])
+	case "dialogues":
+		return env.faqDialogues(args[1:])
 	}
 	fmt.Fprintf(env.stderr, "witaj faq: unknown command %q\n\n%s", args[0], usage)
 	return errUsage

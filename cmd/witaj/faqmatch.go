@@ -32,7 +32,7 @@ func (env *environment) faqAsk(args []string) error {
 		fmt.Fprintln(env.stderr, `usage: witaj faq ask [--lang xx] "question"`)
 		return errUsage
 	}
-	_, m, err := env.loadMatcher(*dir)
+	base, m, err := env.loadMatcher(*dir)
 	if err != nil {
 		return err
 	}
@@ -50,7 +50,35 @@ func (env *environment) faqAsk(args []string) error {
 	for i, c := range res.Candidates {
 		fmt.Fprintf(env.stdout, "%d. %-28s %.3f  %s\n", i+1, c.Entry.ID, c.Score, c.Entry.Title[lOr(l)])
 	}
+	env.printReading(base.Phrases().Read(q))
 	return nil
+}
+
+// printReading shows what the phrasebook (conversation.yaml) finds in a
+// message, so that editors see why a message counts as small talk, a
+// follow-up or a question about another country.
+func (env *environment) printReading(rd knowledge.Reading) {
+	var notes []string
+	add := func(ok bool, s string) {
+		if ok {
+			notes = append(notes, s)
+		}
+	}
+	add(rd.Social != "", "small talk: "+string(rd.Social))
+	add(rd.Human, "asks for a person")
+	add(rd.Opening, "opens like a follow-up")
+	add(rd.Pointing, "points back")
+	for _, f := range rd.Facets {
+		notes = append(notes, "facet: "+string(f))
+	}
+	add(rd.Elsewhere, "another country")
+	add(rd.Travel, "travel")
+	add(rd.Offtopic, "off topic")
+	notes = append(notes, fmt.Sprintf("%d words", rd.Words))
+	fmt.Fprintf(env.stdout, "phrasebook: %s\n", strings.Join(notes, ", "))
+	for i, p := range rd.Parts {
+		fmt.Fprintf(env.stdout, "  question %d: %s\n", i+1, p)
+	}
 }
 
 func lOr(l knowledge.Lang) knowledge.Lang {

@@ -7,6 +7,7 @@
 //	witaj faq diff OLD NEW           compare two FAQ trees (folders or git revisions)
 //	witaj faq ask [--lang xx] "q"    how the matcher ranks a question
 //	witaj faq eval FILE.tsv          measure the matcher on labelled questions
+//	witaj faq dialogues FILE.tsv     measure whole conversations
 package main
 
 import (
@@ -57,6 +58,7 @@ Usage:
   witaj faq diff OLD NEW                      compare two FAQ trees: folders or git revisions
   witaj faq ask [--lang xx] "question"        show how the matcher ranks a question
   witaj faq eval [--lang xx] [--verbose] FILE evaluate the matcher on a labelled TSV file
+  witaj faq dialogues [--verbose] FILE       evaluate whole conversations (dialogue<TAB>lang<TAB>expect<TAB>message)
   witaj faq gaps [--days 30]                  questions the running bot could not answer (WITAJ_REDIS_URL)
 
 Environment (see README.md for all of serve's):

@@ -155,7 +155,8 @@ func TestServeConversations(t *testing.T) {
 		}},
 		{"en", []step{
 			{cmd("start", "en"), []string{"Hello"}, 1},
-			{text("what will the weather be tomorrow"), []string{"not sure"}, 1},
+			{text("qwerty asdfgh zxcvb"), []string{"not sure"}, 1},
+			{text("what will the weather be tomorrow"), []string{"cannot help with that"}, 1},
 			{cmd("menu", ""), []string{"Choose a topic"}, 1},
 		}},
 		{"ru", []step{

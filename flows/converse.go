@@ -1,0 +1,300 @@
+package flows
+
+import (
+	"github.com/witaj/witaj/knowledge"
+)
+
+// How a typed question becomes a reply. A message is read twice: by the
+// phrasebook (small talk, a request for a person, follow-up cues, several
+// questions, other countries) and by the matcher (which topics it is
+// about). The current topic, the one last answered or chosen, gives a
+// follow-up its meaning: "and how much does it cost?" after the answer on
+// temporary residence shows that answer's cost section.
+
+// Tuning of the conversation, set on the development dialogues as a whole.
+const (
+	// shortFollowUp: a message of at most this many words (filler aside)
+	// depends on the topic at hand even without an opener ("сколько
+	// стоит?", "ile trwa taka kontrola?").
+	shortFollowUp = 4
+	// stayCoverage: a follow-up that the current topic's text explains at
+	// least this well is answered from it rather than from the topic the
+	// message alone points to.
+	stayCoverage = 0.55
+	// answerCoverage: the least coverage for answering a follow-up with
+	// the whole current answer when it asks for no facet in particular.
+	answerCoverage = 0.4
+)
+
+// turn is one typed question as both readers see it.
+type turn struct {
+	text string
+	rd   knowledge.Reading
+	res  knowledge.Result
+}
+
+// ask answers a typed question: small talk, a request for a person, a
+// question about elsewhere, a follow-up, several questions, or a new one.
+func (st *step) ask(q string) {
+	if !st.quiet {
+		st.remember(FromUser, q)
+	}
+	t := turn{text: q, rd: st.e.kb.Phrases().Read(q)}
+	t.res = st.e.matcher.Match(q, st.s.Lang)
+	switch {
+	case t.rd.Social != "":
+		// Before danger: "ok bye" folds close to Polish "bije" (beats).
+		st.social(t.rd.Social)
+	case t.res.Danger:
+		st.danger(t)
+	case t.rd.Human && st.asksForPerson(t.res):
+		st.s.Misses = 0
+		st.requestHuman()
+	case t.rd.Offtopic:
+		st.s.Topic = ""
+		if !st.quiet {
+			st.say("scope.offtopic", nil, st.menuAndHuman())
+		}
+	case t.rd.Elsewhere && !t.rd.Travel:
+		st.elsewhere(t)
+	case len(t.rd.Parts) > 1 && st.several(t):
+	case st.followUp(t):
+	default:
+		st.single(t)
+	}
+}
+
+// asksForPerson tells a request for a person ("can I talk to a
+// consultant?") from a question that names one ("where can I talk to a
+// lawyer for free?"): the second has a topic of its own.
+func (st *step) asksForPerson(res knowledge.Result) bool {
+	return res.Decision != knowledge.Direct || res.Candidates[0].Entry.ID == st.e.cfg.HumanTopic
+}
+
+// danger answers a message about danger at once: emergency numbers, the
+// urgent topic and, where consultants work, an urgent case.
+func (st *step) danger(t turn) {
+	st.s.Misses = 0
+	top := t.res.Candidates[0].Entry
+	st.say("match.danger", nil)
+	st.answer(top)
+	switch {
+	case st.s.Case.Active():
+		// The message already went to the open case; mark it urgent.
+		st.s.Case.Urgent = true
+	case st.e.cfg.Consultants:
+		st.escalate(true, t.text, guesses(t.res))
+	}
+}
+
+// single answers one question without regard to the topic at hand.
+func (st *step) single(t turn) {
+	res := t.res
+	if st.quiet && res.Decision != knowledge.Direct {
+		st.s.Topic = ""
+		return // the message waits for the consultant; nothing to add
+	}
+	switch res.Decision {
+	case knowledge.Direct:
+		st.s.Misses = 0
+		st.answer(res.Candidates[0].Entry)
+		st.alsoMeant(res)
+	case knowledge.Suggest:
+		st.gap(t.text, res)
+		var rows [][]Button
+		for _, c := range res.Suggested {
+			rows = append(rows, []Button{topicButton(c.Entry, st.s.Lang)})
+		}
+		rows = append(rows, []Button{{LabelKey: "button.none", Data: dataNone}})
+		if st.e.cfg.Consultants {
+			rows = append(rows, humanRow())
+		}
+		st.say("match.did_you_mean", nil, rows...)
+	default:
+		st.gap(t.text, res)
+		st.miss()
+	}
+}
+
+// alsoMeant offers the runner-up of a direct answer that won by a small
+// margin, so that a near miss costs one tap.
+func (st *step) alsoMeant(res knowledge.Result) {
+	if len(res.Suggested) == 0 {
+		return
+	}
+	var row []Button
+	for _, c := range res.Suggested {
+		row = append(row, topicButton(c.Entry, st.s.Lang))
+	}
+	st.say("match.or_did_you_mean", nil, row)
+}
+
+// several answers a message that asks more than one question: every
+// question the matcher is sure of is answered, the others are offered as
+// buttons. It returns false when no part is clear enough, and the message
+// is then treated as one question.
+func (st *step) several(t turn) bool {
+	var answer, offer []*knowledge.Entry
+	seen := map[string]bool{}
+	for _, part := range t.rd.Parts {
+		res := st.e.matcher.Match(part, st.s.Lang)
+		if len(res.Candidates) == 0 {
+			continue
+		}
+		top := res.Candidates[0].Entry
+		if seen[top.ID] {
+			continue
+		}
+		switch res.Decision {
+		case knowledge.Direct:
+			seen[top.ID] = true
+			answer = append(answer, top)
+		case knowledge.Suggest:
+			seen[top.ID] = true
+			offer = append(offer, top)
+		}
+	}
+	if len(answer) == 0 || len(answer)+len(offer) < 2 {
+		return false
+	}
+	st.s.Misses = 0
+	for _, e := range answer {
+		st.answer(e)
+	}
+	if len(offer) > 0 {
+		var rows [][]Button
+		for _, e := range offer {
+			rows = append(rows, []Button{topicButton(e, st.s.Lang)})
+		}
+		st.say("match.also_asked", nil, rows...)
+	}
+	return true
+}
+
+// elsewhere answers a question about another country's rules: witaj
+// knows Poland's. The topic it would be about becomes the topic at hand,
+// so that "and in Poland?" is understood next.
+func (st *step) elsewhere(t turn) {
+	if len(t.res.Candidates) > 0 && t.res.Decision != knowledge.NoMatch {
+		st.setTopic(t.res.Candidates[0].Entry.ID)
+	}
+	if !st.quiet {
+		st.say("scope.elsewhere", nil, st.menuAndHuman())
+	}
+}
+
+// followUp answers a message that depends on the topic at hand. It
+// returns false when there is no topic at hand or the message is a new
+// question.
+func (st *step) followUp(t turn) bool {
+	ctx := st.topic()
+	if ctx == nil {
+		return false
+	}
+	res, rd := t.res, t.rd
+	dependent := rd.Opening || rd.Pointing || rd.Words <= shortFollowUp
+	here := st.e.matcher.Coverage(rd.Rest, ctx.ID)
+	if res.Decision == knowledge.Direct && res.Candidates[0].Entry.ID != ctx.ID {
+		// The message alone clearly asks about another topic. It is still
+		// a follow-up when it leans on the topic at hand and that topic
+		// explains it at least as well.
+		other := st.e.matcher.Coverage(rd.Rest, res.Candidates[0].Entry.ID)
+		if !dependent || here < stayCoverage || other > here {
+			return false
+		}
+	} else if !dependent && !ranked(res, ctx.ID) {
+		return false
+	}
+	for _, f := range rd.Facets {
+		if _, ok := ctx.Facet(f, st.s.Lang); ok {
+			st.s.Misses = 0
+			st.answerFacet(ctx, f)
+			return true
+		}
+	}
+	if here >= answerCoverage || (len(res.Candidates) > 0 && res.Candidates[0].Entry.ID == ctx.ID) {
+		st.s.Misses = 0
+		st.answer(ctx)
+		return true
+	}
+	if !dependent || (res.Decision != knowledge.NoMatch && !ranked(res, ctx.ID) && len(rd.Facets) == 0) {
+		// A new question after all, which the topic at hand knows
+		// nothing of: the matcher's own verdict stands.
+		return false
+	}
+	if st.quiet {
+		return true
+	}
+	st.notCovered(ctx, t)
+	return true
+}
+
+// ranked reports whether id is among the matcher's best candidates.
+func ranked(res knowledge.Result, id string) bool {
+	for _, c := range res.Candidates {
+		if c.Entry.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// notCovered says that the answer at hand does not cover a follow-up and
+// offers the closest topics, the whole answer and a person, rather than
+// answering from a topic the message does not name.
+func (st *step) notCovered(ctx *knowledge.Entry, t turn) {
+	st.gap(t.text, t.res)
+	rows := [][]Button{{{LabelKey: "button.full_answer", Data: prefixTopic + ctx.ID}}}
+	for _, c := range t.res.Candidates {
+		if c.Entry.ID != ctx.ID && c.Score >= 0 && len(rows) < 3 && t.res.Decision != knowledge.NoMatch {
+			rows = append(rows, []Button{topicButton(c.Entry, st.s.Lang)})
+		}
+	}
+	if st.e.cfg.Consultants {
+		rows = append(rows, humanRow())
+	}
+	st.say("followup.not_covered", Data{"Topic": ctx.Title[st.s.Lang]}, rows...)
+}
+
+// social answers small talk briefly, in kind. It is never a miss and
+// keeps the topic at hand.
+func (st *step) social(kind knowledge.SocialKind) {
+	switch kind {
+	case knowledge.SocialGreeting, knowledge.SocialPresence:
+		st.say("social."+string(kind), nil, menuRows(st.e.cfg.Consultants)...)
+	case knowledge.SocialBot:
+		key := "social.bot"
+		if !st.e.cfg.Consultants {
+			key = "social.bot_alone"
+		}
+		st.say(key, nil, menuRow())
+	case knowledge.SocialYes, knowledge.SocialNo:
+		st.say("social.ack", nil, menuRow())
+	default:
+		st.say("social."+string(kind), nil)
+	}
+}
+
+// topic returns the topic at hand, or nil when there is none or it has
+// expired.
+func (st *step) topic() *knowledge.Entry {
+	if st.s.Topic == "" || st.now.Sub(st.s.TopicAt) > st.e.cfg.TopicTTL {
+		return nil
+	}
+	e, _ := st.e.kb.Entry(st.s.Topic)
+	return e
+}
+
+func (st *step) setTopic(id string) {
+	st.s.Topic, st.s.TopicAt = id, st.now
+}
+
+// menuAndHuman is a row with the menu and, where consultants work, a
+// person.
+func (st *step) menuAndHuman() []Button {
+	row := []Button{{LabelKey: "button.menu", Data: dataMenu}}
+	if st.e.cfg.Consultants {
+		row = append(row, Button{LabelKey: "button.human", Data: dataHuman})
+	}
+	return row
+}

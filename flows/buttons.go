@@ -27,14 +27,18 @@ const (
 )
 
 func languageRow() []Button {
-	// Each language's name in that language: the user may not read the
-	// current one.
-	return []Button{
-		{Label: "Polski", Data: prefixLang + "pl"},
-		{Label: "English", Data: prefixLang + "en"},
-		{Label: "Українська", Data: prefixLang + "uk"},
-		{Label: "Русский", Data: prefixLang + "ru"},
+	var row []Button
+	for _, l := range knowledge.Langs() {
+		row = append(row, languageButton(l))
 	}
+	return row
+}
+
+// languageButton chooses l. Its label is the language's name in that
+// language: the user may not read the current one.
+func languageButton(l knowledge.Lang) Button {
+	names := map[knowledge.Lang]string{knowledge.PL: "Polski", knowledge.EN: "English", knowledge.UK: "Українська", knowledge.RU: "Русский"}
+	return Button{Label: names[l], Data: prefixLang + string(l)}
 }
 
 // menuRows is the main menu: one button per category, then a person

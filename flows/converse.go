@@ -150,6 +150,11 @@ func (st *step) several(t turn) bool {
 			seen[top.ID] = true
 			answer = append(answer, top)
 		case knowledge.Suggest:
+			if rd := st.e.kb.Phrases().Read(part); rd.Words <= shortFollowUp && len(rd.Facets) > 0 {
+				// "… and what do I bring?" asks about the other question's
+				// topic, whose whole answer covers it.
+				continue
+			}
 			seen[top.ID] = true
 			offer = append(offer, top)
 		}

@@ -53,4 +53,7 @@ type Event struct {
 	Hours, Back string
 	// EntryID is the FAQ entry of a ConsultantAnswer.
 	EntryID string
+	// Attachment: the text came as the caption of a photo or file, which
+	// the bot cannot read.
+	Attachment bool
 }

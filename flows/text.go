@@ -9,6 +9,10 @@ import (
 // text handles a typed message.
 func (st *step) text(ev Event) {
 	st.ensureLang(ev.LangHint)
+	if ev.Attachment && st.s.LangConfirmed {
+		// The caption of a photo or file: say that only the words count.
+		st.say("message.caption_only", nil)
+	}
 	if st.s.Case.Active() {
 		// While a case is open, everything the user writes is for the
 		// consultant, even before a language was chosen (an urgent case).
@@ -31,7 +35,23 @@ func (st *step) text(ev Event) {
 	if awaiting == AwaitConsent && st.consentReply(ev.Text) {
 		return
 	}
+	prev := st.s.Lang
+	if l, sure := knowledge.DetectLangSure(ev.Text); sure && l != prev && switchable(prev, l) {
+		// Clearly another language: answer in it, and offer the way back.
+		st.s.Lang = l
+		st.ask(ev.Text)
+		st.say("lang.switched", nil, []Button{languageButton(prev)})
+		return
+	}
 	st.ask(ev.Text)
+}
+
+// switchable reports whether text in language to may switch a chat set
+// to from. Ukrainian and Russian speakers often write the other language,
+// or mix them, and read both: their choice stands.
+func switchable(from, to knowledge.Lang) bool {
+	mixed := func(l knowledge.Lang) bool { return l == knowledge.UK || l == knowledge.RU }
+	return !(mixed(from) && mixed(to))
 }
 
 // consentReply takes a typed "yes"/"ok" or "no" as the answer to "Shall I

@@ -11,6 +11,15 @@ import (
 // Russian words); Latin is Polish when it has Polish letters or words,
 // otherwise English. It returns "" when the text has no letters.
 func DetectLang(text string) Lang {
+	l, _ := DetectLangSure(text)
+	return l
+}
+
+// DetectLangSure is DetectLang that also reports whether the text is
+// clearly in that language: several words, in the language's own script,
+// with the evidence far ahead of every other language's. The bot switches
+// a chat's language only on such text.
+func DetectLangSure(text string) (Lang, bool) {
 	var cyr, lat, uk, ru, pl int
 	for _, r := range strings.ToLower(text) {
 		switch {
@@ -30,10 +39,11 @@ func DetectLang(text string) Lang {
 		}
 	}
 	if cyr == 0 && lat == 0 {
-		return ""
+		return "", false
 	}
 	var en, ukLat, ruLat int
-	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return !unicode.IsLetter(r) && r != '\'' && r != '’' }) {
+	words := strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return !unicode.IsLetter(r) && r != '\'' && r != '’' })
+	for _, w := range words {
 		switch w {
 		case "що", "як", "чи", "де", "це", "мені", "мене", "та", "або", "потрібно", "можна", "коли", "який", "яка":
 			uk += 2
@@ -45,21 +55,43 @@ func DetectLang(text string) Lang {
 			en += 2
 		case "shcho", "scho", "yak", "chy", "meni", "potribno", "mozhna", "koly":
 			ukLat += 2
-		case "kak", "chto", "gde", "mne", "nuzhno", "mozhno", "kogda", "eto", "kakoy":
+		case "kak", "chto", "gde", "mne", "nuzhno", "mozhno", "kogda", "eto", "kakoy", "kakaya", "kakie", "kakoe", "pogoda",
+			"zavtra", "segodnya", "sejchas", "seychas", "spasibo", "privet", "pochemu", "skolko", "esli", "menya", "mozhet",
+			"nado", "khochu", "hochu", "mogu", "budet", "ili", "tolko", "ochen", "horosho", "khorosho", "pozhaluysta",
+			"dlya", "rabota", "rabotu", "poluchit", "zdravstvuyte", "kuda", "ne", "ya", "vy", "uzhe", "eshche", "tozhe":
 			ruLat += 2
+		case "dyakuyu", "diakuiu", "pryvit", "tse", "tsey", "yomu", "yiyi", "mozhu", "treba", "robyty",
+			"skilky", "dniv", "bude", "ye", "bulo", "abo", "tezh", "vzhe", "dlia", "roboty", "shchob", "yakshcho":
+			ukLat += 2
 		}
+		if len(w) > 3 && (strings.HasSuffix(w, "aya") || strings.HasSuffix(w, "yye") || strings.HasSuffix(w, "ogo") || strings.HasSuffix(w, "iye")) {
+			ruLat++ // Russian adjective endings in English-style spelling
+		}
+	}
+	// sure: the winner has at least min points and twice any rival's.
+	sure := func(win int, rivals ...int) bool {
+		if len(words) < 3 || win < 4 {
+			return false
+		}
+		for _, r := range rivals {
+			if win < 2*r {
+				return false
+			}
+		}
+		return true
 	}
 	switch {
 	case cyr > lat && uk > ru:
-		return UK
+		return UK, cyr > 3*lat && sure(uk, ru)
 	case cyr > lat:
-		return RU // Cyrillic without Ukrainian markers is more often Russian
+		// Cyrillic without Ukrainian markers is more often Russian.
+		return RU, cyr > 3*lat && sure(ru, uk) && ru > 0
 	case pl > en && pl >= ukLat && pl >= ruLat:
-		return PL
+		return PL, lat > 3*cyr && ukLat == 0 && ruLat == 0 && sure(pl, en)
 	case ukLat > en && ukLat >= ruLat:
-		return UK // Ukrainian typed in Latin letters
+		return UK, false // Ukrainian typed in Latin letters: never sure
 	case ruLat > en:
-		return RU
+		return RU, false
 	}
-	return EN
+	return EN, lat > 3*cyr && ukLat == 0 && ruLat == 0 && sure(en, pl)
 }

@@ -80,8 +80,8 @@ func convertMessage(m *models.Message, edited bool) (bot.Update, bool) {
 
 // privateMessage converts a migrant's message. An edited text is a
 // corrected question and runs again; an edited attachment is ignored:
-// live locations arrive as a stream of edits, and a changed photo caption
-// would only repeat the "text only" reply.
+// live locations arrive as a stream of edits. A photo or file with a
+// caption is its caption: people photograph a letter and ask about it.
 func privateMessage(m *models.Message, edited bool) (bot.Update, bool) {
 	ev := sender(m.From)
 	switch {
@@ -89,9 +89,10 @@ func privateMessage(m *models.Message, edited bool) (bot.Update, bool) {
 		textEvent(&ev, m.Text, m.Entities)
 	case edited:
 		return bot.Update{}, false
+	case strings.TrimSpace(m.Caption) != "":
+		textEvent(&ev, m.Caption, m.CaptionEntities)
+		ev.Attachment = true
 	case hasAttachment(m):
-		// A caption is not a question: we do not relay attachments, so
-		// answering the caption alone would mislead.
 		ev.Kind = flows.UnsupportedMessage
 	default:
 		return bot.Update{}, false // service message: pinned, timer, gift...

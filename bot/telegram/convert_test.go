@@ -137,16 +137,42 @@ func TestConvertPrivateText(t *testing.T) {
 	}
 }
 
+// TestConvertCaption: a photo or file with a caption is read as the
+// caption's text (or command), marked as coming with an attachment.
+func TestConvertCaption(t *testing.T) {
+	tests := []struct {
+		name string
+		set  func(m *models.Message)
+		want flows.Event
+	}{
+		{"photo with a question", func(m *models.Message) {
+			m.Photo = []models.PhotoSize{{FileID: "p"}}
+			m.Caption = "Чи правильно заповнено цю заяву?"
+		}, flows.Event{Kind: flows.TextMessage, Text: "Чи правильно заповнено цю заяву?", Attachment: true}},
+		{"document with a command", func(m *models.Message) {
+			m.Document = &models.Document{FileID: "d"}
+			m.Caption = "/help"
+			m.CaptionEntities = []models.MessageEntity{entity(models.MessageEntityTypeBotCommand, 0, 5)}
+		}, flows.Event{Kind: flows.CommandMessage, Command: "help", Attachment: true}},
+		{"blank caption", func(m *models.Message) {
+			m.Photo = []models.PhotoSize{{FileID: "p"}}
+			m.Caption = "  "
+		}, flows.Event{Kind: flows.UnsupportedMessage}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := private("")
+			tt.set(m)
+			assertConvert(t, &models.Update{ID: 7, Message: m}, event(tt.want), true)
+		})
+	}
+}
+
 func TestConvertAttachments(t *testing.T) {
 	tests := []struct {
 		name string
 		set  func(m *models.Message)
 	}{
-		{"photo with caption", func(m *models.Message) {
-			m.Photo = []models.PhotoSize{{FileID: "p"}}
-			m.Caption = "Чи правильно заповнено цю заяву? /help"
-			m.CaptionEntities = []models.MessageEntity{entity(models.MessageEntityTypeBotCommand, 33, 5)}
-		}},
 		{"photo", func(m *models.Message) { m.Photo = []models.PhotoSize{{FileID: "p"}} }},
 		{"sticker", func(m *models.Message) { m.Sticker = &models.Sticker{FileID: "s"} }},
 		{"voice", func(m *models.Message) { m.Voice = &models.Voice{FileID: "v"} }},
@@ -336,7 +362,9 @@ func TestConvertJSON(t *testing.T) {
 		{"private_text.json", bot.Update{ID: 1001, Chat: 42, HasEvent: true, Event: with(uk, flows.TextMessage, func(e *flows.Event) { e.Text = "Як отримати PESEL?" })}, true},
 		{"private_command_after_cyrillic.json", bot.Update{ID: 1002, Chat: 42, HasEvent: true, Event: with(uk, flows.CommandMessage, func(e *flows.Event) { e.Command = "help" })}, true},
 		{"private_start_deeplink.json", bot.Update{ID: 1003, Chat: 43, HasEvent: true, Event: flows.Event{Kind: flows.CommandMessage, Command: "start", Arg: "uk", LangHint: "en-GB", FirstName: "Rahul"}}, true},
-		{"private_photo_caption.json", bot.Update{ID: 1004, Chat: 42, HasEvent: true, Event: with(uk, flows.UnsupportedMessage, nil)}, true},
+		{"private_photo_caption.json", bot.Update{ID: 1004, Chat: 42, HasEvent: true, Event: with(uk, flows.TextMessage, func(e *flows.Event) {
+			e.Text, e.Attachment = "Чи правильно заповнено цю заяву?", true
+		})}, true},
 		{"callback_inaccessible.json", bot.Update{ID: 1005, Chat: 42, HasEvent: true, CallbackID: "4382bfdwdsb323b2d9", Event: with(uk, flows.ButtonPress, func(e *flows.Event) { e.Data = "f:legal.pesel" })}, true},
 		{"callback_message.json", bot.Update{ID: 1006, Chat: 44, HasEvent: true, CallbackID: "77", Event: flows.Event{Kind: flows.ButtonPress, Data: "menu", LangHint: "ru", FirstName: "Oksana"}}, true},
 		{"my_chat_member_kicked.json", bot.Update{ID: 1007, Chat: 42, Control: bot.Blocked}, true},

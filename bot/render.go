@@ -3,6 +3,7 @@ package bot
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/witaj/witaj/flows"
 	"github.com/witaj/witaj/knowledge"
@@ -53,11 +54,42 @@ func (r *Renderer) Text(lang knowledge.Lang, key string, data flows.Data) string
 				continue
 			}
 		}
-		d[k] = v
+		switch v := v.(type) {
+		case flows.Hours:
+			d[k] = r.hours(lang, v)
+		case time.Time:
+			d[k] = r.when(lang, v)
+		default:
+			d[k] = v
+		}
 	}
 	s, _ := r.cat.Text(string(lang), key, d)
 	return s
 }
+
+// weekdayKeys name the weekdays in the message files, by time.Weekday.
+var weekdayKeys = [7]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
+
+// hours shows working hours in the user's language: "pn–pt 09:00–17:00".
+func (r *Renderer) hours(lang knowledge.Lang, h flows.Hours) string {
+	var parts []string
+	for _, hr := range h {
+		days := r.Text(lang, "weekday_short."+weekdayKeys[hr.From], nil)
+		if hr.To != hr.From {
+			days = r.Text(lang, "hours.days", flows.Data{"From": days, "To": r.Text(lang, "weekday_short."+weekdayKeys[hr.To], nil)})
+		}
+		parts = append(parts, r.Text(lang, "hours.range", flows.Data{"Days": days, "Open": clock(hr.Open), "Close": clock(hr.Close)}))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// when shows a moment in the user's language: "w poniedziałek 7 grudnia, 09:00".
+func (r *Renderer) when(lang knowledge.Lang, t time.Time) string {
+	date := r.Text(lang, "date.format", flows.Data{"Day": t.Day(), "Month": r.Text(lang, fmt.Sprintf("month.m%02d", int(t.Month())), nil)})
+	return r.Text(lang, "hours.when", flows.Data{"Day": r.Text(lang, "weekday."+weekdayKeys[t.Weekday()], nil), "Date": date, "Time": t.Format("15:04")})
+}
+
+func clock(minutes int) string { return fmt.Sprintf("%02d:%02d", minutes/60, minutes%60) }
 
 // Reply renders a Reply action.
 func (r *Renderer) Reply(lang knowledge.Lang, a flows.Reply) Message {

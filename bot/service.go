@@ -50,9 +50,10 @@ type Opened struct {
 	// Ahead is the number of open cases before it.
 	Ahead int
 	// AfterHours: consultants are off duty; they work Hours and are back
-	// at Back (both as shown to users).
-	AfterHours  bool
-	Hours, Back string
+	// at Back, in their time zone.
+	AfterHours bool
+	Hours      flows.Hours
+	Back       time.Time
 }
 
 // FAQ is the answering part of the service for one knowledge base. The

@@ -1,5 +1,7 @@
 package flows
 
+import "time"
+
 // EventKind tells the kinds of incoming events apart.
 type EventKind int
 
@@ -50,10 +52,22 @@ type Event struct {
 	// AfterHours, Hours and Back tell, for CaseOpened, that consultants
 	// are off duty now, their working hours and when they are back.
 	AfterHours  bool
-	Hours, Back string
+	Hours Hours
+	Back  time.Time
 	// EntryID is the FAQ entry of a ConsultantAnswer.
 	EntryID string
 	// Attachment: the text came as the caption of a photo or file, which
 	// the bot cannot read.
 	Attachment bool
+}
+
+// Hours are consultants' working hours, for showing to users in their
+// language: each range is a run of weekdays with opening and closing
+// times in minutes after midnight.
+type Hours []HoursRange
+
+// HoursRange is one run of days with the same hours ("Mon-Fri 09:00-17:00").
+type HoursRange struct {
+	From, To    time.Weekday
+	Open, Close int
 }

@@ -83,8 +83,8 @@ func (d *Desk) Open(ctx context.Context, chat bot.ChatID, e flows.Escalate) (bot
 	}
 	o := bot.Opened{CaseID: cur.ID, Ahead: ahead}
 	if !d.cfg.Hours.OpenAt(now) {
-		o.AfterHours, o.Hours = true, d.cfg.Hours.String()
-		o.Back = d.cfg.Hours.NextOpen(now).Format("Mon 2006-01-02 15:04")
+		o.AfterHours, o.Hours = true, d.cfg.Hours.Schedule()
+		o.Back = d.cfg.Hours.NextOpen(now)
 	}
 	return o, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -72,8 +73,30 @@ func TestAheadAndAfterHours(t *testing.T) {
 	d.cfg.Hours, _ = ParseHours("Mon 09:00-10:00", time.UTC)
 	d.now = func() time.Time { return time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC) } // Tuesday
 	o, _ := d.Open(ctx, 4, flows.Escalate{Lang: knowledge.EN})
-	if !o.AfterHours || o.Back != "Mon 2026-11-30 09:00" || o.Hours != "Mon 09:00-10:00" {
+	want := flows.Hours{{From: time.Monday, To: time.Monday, Open: 9 * 60, Close: 10 * 60}}
+	if !o.AfterHours || !o.Back.Equal(time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)) || !slices.Equal(o.Hours, want) {
 		t.Errorf("after hours: %+v", o)
+	}
+}
+
+func TestSchedule(t *testing.T) {
+	tests := []struct {
+		spec string
+		want flows.Hours
+	}{
+		{"Mon-Fri 09:00-17:00", flows.Hours{{From: time.Monday, To: time.Friday, Open: 540, Close: 1020}}},
+		{"Mon-Thu 09:00-17:00, Fri 09:00-14:00", flows.Hours{{From: time.Monday, To: time.Thursday, Open: 540, Close: 1020}, {From: time.Friday, To: time.Friday, Open: 540, Close: 840}}},
+		{"Fri-Mon 10:00-12:00", flows.Hours{{From: time.Friday, To: time.Monday, Open: 600, Close: 720}}},
+		{"Sun-Sat 08:00-20:00", flows.Hours{{From: time.Sunday, To: time.Saturday, Open: 480, Close: 1200}}},
+	}
+	for _, tt := range tests {
+		h, err := ParseHours(tt.spec, time.UTC)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := h.Schedule(); !slices.Equal(got, tt.want) {
+			t.Errorf("Schedule(%q) = %+v, want %+v", tt.spec, got, tt.want)
+		}
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/witaj/witaj/flows"
 )
 
 // Hours are the consultants' working hours, e.g. "Mon-Fri 09:00-17:00" or
@@ -86,7 +88,39 @@ func clock(s string) (int, error) {
 	return h*60 + m, nil
 }
 
-// String is the specification as configured, for messages to users.
+// Schedule returns the hours for showing to users: one range per run of
+// consecutive days.
+func (h Hours) Schedule() flows.Hours {
+	var out flows.Hours
+	for _, r := range h.ranges {
+		for d := time.Sunday; d <= time.Saturday; d++ {
+			// Start a run at a working day whose previous day is off.
+			if !r.days[d] || (r.days[(d+6)%7] && !allDays(r.days)) {
+				continue
+			}
+			end := d
+			for r.days[(end+1)%7] && (end+1)%7 != d {
+				end = (end + 1) % 7
+			}
+			out = append(out, flows.HoursRange{From: d, To: end, Open: r.start, Close: r.end})
+			if allDays(r.days) {
+				break
+			}
+		}
+	}
+	return out
+}
+
+func allDays(days [7]bool) bool {
+	for _, on := range days {
+		if !on {
+			return false
+		}
+	}
+	return true
+}
+
+// String is the specification as configured.
 func (h Hours) String() string { return h.spec }
 
 // OpenAt reports whether consultants work at t.

@@ -38,7 +38,11 @@ import (
 const shutdownGrace = 10 * time.Second
 
 // botCommands are the commands registered with Telegram, in menu order.
-func botCommands() []string {
+// Without consultants there is no /human or /end to offer.
+func botCommands(consultants bool) []string {
+	if !consultants {
+		return []string{"start", "menu", "help", "language", "privacy", "forget"}
+	}
 	return []string{"start", "menu", "help", "human", "end", "language", "privacy", "forget"}
 }
 
@@ -107,6 +111,7 @@ func (s *server) start(ctx context.Context) error {
 	}
 	flowsCfg := flows.DefaultConfig()
 	flowsCfg.RetentionDays = int(s.cfg.Retention / (24 * time.Hour))
+	flowsCfg.Consultants = s.cfg.SlackBotToken != ""
 	faqs := &faqSource{dir: s.cfg.FAQDir, cat: cat, flows: flowsCfg, log: s.log, metrics: s.metrics}
 	faq, version, err := faqs.load()
 	if err != nil {
@@ -127,7 +132,7 @@ func (s *server) start(ctx context.Context) error {
 		return err
 	}
 	s.log.Info("telegram bot", "username", name)
-	if err := client.SetCommands(ctx, []string{"pl", "en", "uk", "ru"}, botCommands(), func(lang, cmd string) string {
+	if err := client.SetCommands(ctx, []string{"pl", "en", "uk", "ru"}, botCommands(flowsCfg.Consultants), func(lang, cmd string) string {
 		t, _ := cat.Text(lang, "commands."+cmd, nil)
 		return t
 	}); err != nil {

@@ -17,13 +17,11 @@ const (
 	// depends on the topic at hand even without an opener ("сколько
 	// стоит?", "ile trwa taka kontrola?").
 	shortFollowUp = 4
-	// stayCoverage: a follow-up that the current topic's text explains at
-	// least this well is answered from it rather than from the topic the
-	// message alone points to.
-	stayCoverage = 0.55
-	// answerCoverage: the least coverage for answering a follow-up with
-	// the whole current answer when it asks for no facet in particular.
-	answerCoverage = 0.4
+	// followUpBonus is the head start of the topic at hand when the
+	// message leans on it (an opener, a word pointing back, few words);
+	// contextBonus when it does not.
+	followUpBonus = 0.22
+	contextBonus  = 0.05
 )
 
 // turn is one typed question as both readers see it.
@@ -58,7 +56,7 @@ func (st *step) ask(q string) {
 	case t.rd.Elsewhere && !t.rd.Travel:
 		st.elsewhere(t)
 	case len(t.rd.Parts) > 1 && st.several(t):
-	case st.followUp(t):
+	case st.followUp(&t):
 	default:
 		st.single(t)
 	}
@@ -188,50 +186,62 @@ func (st *step) elsewhere(t turn) {
 	}
 }
 
-// followUp answers a message that depends on the topic at hand. It
-// returns false when there is no topic at hand or the message is a new
-// question.
-func (st *step) followUp(t turn) bool {
+// followUp answers a message in the light of the topic at hand. It
+// returns false when there is none, or the message is a new question;
+// the message is then answered on its own.
+func (st *step) followUp(t *turn) bool {
 	ctx := st.topic()
 	if ctx == nil {
 		return false
 	}
-	res, rd := t.res, t.rd
+	rd := t.rd
 	dependent := rd.Opening || rd.Pointing || rd.Words <= shortFollowUp
-	here := st.e.matcher.Coverage(rd.Rest, ctx.ID)
-	if res.Decision == knowledge.Direct && res.Candidates[0].Entry.ID != ctx.ID {
-		// The message alone clearly asks about another topic. It is still
-		// a follow-up when it leans on the topic at hand and that topic
-		// explains it at least as well.
-		other := st.e.matcher.Coverage(rd.Rest, res.Candidates[0].Entry.ID)
-		if !dependent || here < stayCoverage || other > here {
-			return false
-		}
-	} else if !dependent && !ranked(res, ctx.ID) {
+	bonus := contextBonus
+	if dependent {
+		bonus = followUpBonus
+	}
+	res := st.e.matcher.MatchContext(t.text, st.s.Lang, ctx.ID, bonus)
+	if len(res.Candidates) == 0 {
 		return false
 	}
+	if top := res.Candidates[0].Entry; top.ID != ctx.ID {
+		if res.Decision == knowledge.Direct || !dependent {
+			// Another topic, even with the head start: a new question.
+			t.res = res
+			return false
+		}
+		if st.facetOf(ctx, rd) {
+			return true
+		}
+		if st.quiet {
+			return true
+		}
+		st.notCovered(ctx, *t)
+		return true
+	}
+	if !dependent && res.Decision != knowledge.Direct {
+		return false
+	}
+	st.s.Misses = 0
+	if !st.facetOf(ctx, rd) && !st.quiet {
+		// While a case waits, the whole answer again would only repeat
+		// what the user has just read.
+		st.answer(ctx)
+	}
+	return true
+}
+
+// facetOf answers the first facet the message asks about that the entry
+// has; it reports false when there is none.
+func (st *step) facetOf(e *knowledge.Entry, rd knowledge.Reading) bool {
 	for _, f := range rd.Facets {
-		if _, ok := ctx.Facet(f, st.s.Lang); ok {
+		if _, ok := e.Facet(f, st.s.Lang); ok {
 			st.s.Misses = 0
-			st.answerFacet(ctx, f)
+			st.answerFacet(e, f)
 			return true
 		}
 	}
-	if here >= answerCoverage || (len(res.Candidates) > 0 && res.Candidates[0].Entry.ID == ctx.ID) {
-		st.s.Misses = 0
-		st.answer(ctx)
-		return true
-	}
-	if !dependent || (res.Decision != knowledge.NoMatch && !ranked(res, ctx.ID) && len(rd.Facets) == 0) {
-		// A new question after all, which the topic at hand knows
-		// nothing of: the matcher's own verdict stands.
-		return false
-	}
-	if st.quiet {
-		return true
-	}
-	st.notCovered(ctx, t)
-	return true
+	return false
 }
 
 // ranked reports whether id is among the matcher's best candidates.

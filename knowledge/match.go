@@ -137,6 +137,24 @@ func (m *Matcher) Entries() []*Entry { return m.entries }
 // Match ranks the entries for text. lang is the user's chosen language; the
 // answer language is always the caller's choice, whatever the text's.
 func (m *Matcher) Match(text string, lang Lang) Result {
+	return m.match(text, -1, 0)
+}
+
+// MatchContext is Match with the conversation's topic at hand given a
+// head start: bonus is added to its score before ranking. A follow-up
+// ("сколько стоит?") carries few words of its own, and the topic just
+// answered is what it most likely means; a message that names another
+// topic clearly still wins.
+func (m *Matcher) MatchContext(text string, lang Lang, id string, bonus float64) Result {
+	i := sort.Search(len(m.entries), func(i int) bool { return m.entries[i].ID >= id })
+	if i == len(m.entries) || m.entries[i].ID != id {
+		return m.Match(text, lang)
+	}
+	return m.match(text, int32(i), bonus)
+}
+
+// match ranks the entries for text, entry ctx (or -1) getting bonus.
+func (m *Matcher) match(text string, ctx int32, bonus float64) Result {
 	s := m.scratch.Get().(*scratch)
 	defer m.scratch.Put(s)
 	text = truncate(text, maxQueryRunes)
@@ -150,7 +168,13 @@ func (m *Matcher) Match(text string, lang Lang) Result {
 	m.repairTypos(s.words)
 	s.feats = m.tune.features(s.words, s.feats[:0])
 	m.score(s)
-	m.rank(s)
+	if ctx >= 0 && !s.hit[ctx] {
+		// The topic at hand shares no feature with the message; it still
+		// competes, on its head start alone.
+		s.hit[ctx] = true
+		s.tEnt = append(s.tEnt, ctx)
+	}
+	m.rank(s, ctx, bonus)
 	if len(s.ranked) == 0 {
 		return res
 	}
@@ -226,7 +250,7 @@ func (m *Matcher) score(s *scratch) {
 // rank combines document and centroid scores into entry scores, keeps the
 // best rerankDepth of them, best first, in s.ranked, and clears the
 // per-query buffers.
-func (m *Matcher) rank(s *scratch) {
+func (m *Matcher) rank(s *scratch, ctx int32, bonus float64) {
 	for _, d := range s.touch {
 		e := m.docs[d].entry
 		a := &s.acc[d]
@@ -245,6 +269,9 @@ func (m *Matcher) rank(s *scratch) {
 		kw := float64(s.bestKw[e]) >= t.kwFull
 		if kw {
 			score += t.kwBonus
+		}
+		if e == ctx {
+			score += bonus
 		}
 		s.best[e], s.bestKw[e], s.cent[e], s.hit[e] = 0, 0, 0, false
 		s.ranked = keepBest(s.ranked, Candidate{Entry: m.entries[e], Score: score, keyword: kw}, rerankDepth)

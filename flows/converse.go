@@ -20,8 +20,19 @@ const (
 	// followUpBonus is the head start of the topic at hand when the
 	// message leans on it (an opener, a word pointing back, few words);
 	// contextBonus when it does not.
-	followUpBonus = 0.22
+	followUpBonus = 0.12
 	contextBonus  = 0.05
+	// newTopicConfidence: a follow-up that asks for a facet of the topic
+	// at hand moves to another topic only when that one is matched at
+	// least this well.
+	newTopicConfidence = 0.25
+	// minCoverage: a follow-up whose words the topic at hand knows less
+	// of than this is not answered from it.
+	minCoverage = 0.1
+	// moveConfidence: a follow-up in which another topic beats the topic
+	// at hand, head start and all, is answered with that topic when it is
+	// matched at least this well.
+	moveConfidence = 0.25
 )
 
 // turn is one typed question as both readers see it.
@@ -205,12 +216,24 @@ func (st *step) followUp(t *turn) bool {
 		return false
 	}
 	if top := res.Candidates[0].Entry; top.ID != ctx.ID {
+		if dependent && res.Confidence < newTopicConfidence && st.facetOf(ctx, rd) {
+			// "а если опоздаю?" asks about the deadline of the topic at
+			// hand, though another topic knows the word a little better.
+			return true
+		}
 		if res.Decision == knowledge.Direct || !dependent {
 			// Another topic, even with the head start: a new question.
 			t.res = res
 			return false
 		}
 		if st.facetOf(ctx, rd) {
+			return true
+		}
+		if res.Confidence >= moveConfidence {
+			// Ahead of the topic at hand despite its head start: the
+			// follow-up moves on ("а прописку где сделать?" after PESEL).
+			st.s.Misses = 0
+			st.answer(top)
 			return true
 		}
 		if st.quiet {
@@ -222,8 +245,19 @@ func (st *step) followUp(t *turn) bool {
 	if !dependent && res.Decision != knowledge.Direct {
 		return false
 	}
+	if st.facetOf(ctx, rd) {
+		return true
+	}
+	if st.e.matcher.Coverage(rd.Rest, ctx.ID) < minCoverage {
+		// The head start won, but the topic's text knows almost none of
+		// the message's words ("a możesz mi przetłumaczyć pismo?").
+		if !st.quiet {
+			st.notCovered(ctx, *t)
+		}
+		return true
+	}
 	st.s.Misses = 0
-	if !st.facetOf(ctx, rd) && !st.quiet {
+	if !st.quiet {
 		// While a case waits, the whole answer again would only repeat
 		// what the user has just read.
 		st.answer(ctx)

@@ -2,6 +2,7 @@ package knowledge
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -168,18 +169,30 @@ func (m *Matcher) match(text string, ctx int32, bonus float64) Result {
 	m.repairTypos(s.words)
 	s.feats = m.tune.features(s.words, s.feats[:0])
 	m.score(s)
-	if ctx >= 0 && !s.hit[ctx] {
-		// The topic at hand shares no feature with the message; it still
-		// competes, on its head start alone.
-		s.hit[ctx] = true
-		s.tEnt = append(s.tEnt, ctx)
+	base := m.rank(s, ctx)
+	if ctx >= 0 && !slices.ContainsFunc(s.ranked, func(c Candidate) bool { return c.Entry == m.entries[ctx] }) {
+		// The topic at hand competes even when it is not among the best.
+		s.ranked = append(s.ranked, Candidate{Entry: m.entries[ctx], Score: base})
 	}
-	m.rank(s, ctx, bonus)
 	if len(s.ranked) == 0 {
 		return res
 	}
 	m.rerank(s)
+	if ctx >= 0 {
+		m.boost(s, m.entries[ctx], bonus)
+	}
 	return m.decide(s, res)
+}
+
+// boost gives the topic at hand its head start, after re-ranking so that
+// coverage does not scale it.
+func (m *Matcher) boost(s *scratch, e *Entry, bonus float64) {
+	for i := range s.ranked {
+		if s.ranked[i].Entry == e {
+			s.ranked[i].Score += bonus
+		}
+	}
+	sort.SliceStable(s.ranked, func(i, j int) bool { return s.ranked[i].Score > s.ranked[j].Score })
 }
 
 // feature returns what the index knows of a feature, or nil. A feature in
@@ -250,7 +263,7 @@ func (m *Matcher) score(s *scratch) {
 // rank combines document and centroid scores into entry scores, keeps the
 // best rerankDepth of them, best first, in s.ranked, and clears the
 // per-query buffers.
-func (m *Matcher) rank(s *scratch, ctx int32, bonus float64) {
+func (m *Matcher) rank(s *scratch, ctx int32) (ctxScore float64) {
 	for _, d := range s.touch {
 		e := m.docs[d].entry
 		a := &s.acc[d]
@@ -271,11 +284,12 @@ func (m *Matcher) rank(s *scratch, ctx int32, bonus float64) {
 			score += t.kwBonus
 		}
 		if e == ctx {
-			score += bonus
+			ctxScore = score
 		}
 		s.best[e], s.bestKw[e], s.cent[e], s.hit[e] = 0, 0, 0, false
 		s.ranked = keepBest(s.ranked, Candidate{Entry: m.entries[e], Score: score, keyword: kw}, rerankDepth)
 	}
+	return ctxScore
 }
 
 // keepBest inserts c into ranked, which is sorted best first and holds at
@@ -342,7 +356,7 @@ func (m *Matcher) rerank(s *scratch) {
 	if w == 0 {
 		return
 	}
-	top := s.ranked[:min(rerankDepth, len(s.ranked))]
+	top := s.ranked[:min(rerankDepth+1, len(s.ranked))]
 	for i := range top {
 		top[i].Score *= 1 - w + w*m.coverage(s, top[i].Entry)
 	}

@@ -316,11 +316,13 @@ type phrase struct {
 
 type phraseMatch struct{ n, tag int }
 
-// digraphSafe drops a stem's last letter when it could merge with the
-// next one in a folded word: "document*" must match "documents", which
-// folds to "documenc" (t+s → c).
+// digraphSafe drops a stem's last letter when the next letter of a word
+// could merge with it into another letter: "document*" must match
+// "documents", which folds to "documenc" (t+s → c; likewise r+z → z).
+// The other merges keep the first letter (s+z → s, c+h → c), and k+h → h
+// is too rare at a stem's end to cost "slovak*" its k.
 func digraphSafe(stem string) string {
-	if len(stem) > 4 && strings.IndexByte("tscrzk", stem[len(stem)-1]) >= 0 {
+	if len(stem) > 4 && strings.IndexByte("tr", stem[len(stem)-1]) >= 0 {
 		return stem[:len(stem)-1]
 	}
 	return stem

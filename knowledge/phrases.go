@@ -217,12 +217,12 @@ func (p *Phrasebook) split(text string) []string {
 		toks := strings.Fields(Fold(piece))
 		from := 0
 		for i := 1; i < len(toks); i++ {
-			n, _ := p.joins.longestAt(toks, i)
+			n, langs := p.joins.langsAt(toks, i)
 			if n == 0 || i+n >= len(toks) {
 				continue
 			}
-			if m, _ := p.starts.longestAt(toks, i+n); m == 0 {
-				continue
+			if m, l := p.starts.langsAt(toks, i+n); m == 0 || l&langs == 0 {
+				continue // no question word of the same language follows
 			}
 			if i-from >= minPart && len(toks)-(i+n) >= minPart {
 				parts = append(parts, toks[from:i])
@@ -377,6 +377,20 @@ func (s *phraseSet) longestAt(toks []string, i int) (n, tag int) {
 		}
 	})
 	return n, tag
+}
+
+// langsAt returns the length of the longest phrase at toks[i] and the
+// union of the tags (language bits) of the phrases of that length.
+func (s *phraseSet) langsAt(toks []string, i int) (n, langs int) {
+	s.each(toks, i, func(m, t int) {
+		switch {
+		case m > n:
+			n, langs = m, t
+		case m == n:
+			langs |= t
+		}
+	})
+	return n, langs
 }
 
 // endsAt reports whether a phrase ends right before toks[i].

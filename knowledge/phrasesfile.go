@@ -121,8 +121,16 @@ func decodePhrasebook(path string, src []byte) (*Phrasebook, Problems) {
 		}
 		c.langs("followup.facets."+name, f.Followup.Facets[name], false, func(p string) bool { return pb.facets.add(p, tag) })
 	}
-	all("split.joins", f.Split.Joins, &pb.joins)
-	all("split.starts", f.Split.Starts, &pb.starts)
+	// Joins and question words carry their language as a bit, so that
+	// Polish "i" and English "do" never make a split together.
+	byLang := func(field string, m map[string][]string, set *phraseSet) {
+		for _, l := range sortedKeys(m) {
+			bit := 1 << slices.Index(Langs(), Lang(l))
+			c.langs(field, map[string][]string{l: m[l]}, false, func(p string) bool { return set.add(p, bit) })
+		}
+	}
+	byLang("split.joins", f.Split.Joins, &pb.joins)
+	byLang("split.starts", f.Split.Starts, &pb.starts)
 	for i, place := range f.Else.Places {
 		field := fmt.Sprintf("elsewhere.places[%d]", i)
 		c.list(field, place, func(p string) bool {

@@ -33,6 +33,9 @@ const (
 	// at hand, head start and all, is answered with that topic when it is
 	// matched at least this well.
 	moveConfidence = 0.25
+	// stayCoverage: a follow-up whose words the topic at hand knows at
+	// least this well is answered from it when no other topic is sure.
+	stayCoverage = 0.5
 )
 
 // turn is one typed question as both readers see it.
@@ -216,30 +219,34 @@ func (st *step) followUp(t *turn) bool {
 		return false
 	}
 	if top := res.Candidates[0].Entry; top.ID != ctx.ID {
-		if dependent && res.Confidence < newTopicConfidence && st.facetOf(ctx, rd) {
+		weak := res.Confidence < newTopicConfidence
+		switch {
+		case dependent && weak && st.facetOf(ctx, rd):
 			// "а если опоздаю?" asks about the deadline of the topic at
 			// hand, though another topic knows the word a little better.
 			return true
-		}
-		if res.Decision == knowledge.Direct || !dependent {
+		case res.Decision == knowledge.Direct || !dependent:
 			// Another topic, even with the head start: a new question.
 			t.res = res
 			return false
-		}
-		if st.facetOf(ctx, rd) {
-			return true
-		}
-		if res.Confidence >= moveConfidence {
+		case res.Confidence >= moveConfidence:
 			// Ahead of the topic at hand despite its head start: the
 			// follow-up moves on ("а прописку где сделать?" after PESEL).
 			st.s.Misses = 0
 			st.answer(top)
 			return true
-		}
-		if st.quiet {
+		case (weak && len(rd.Facets) > 0) || st.e.matcher.Coverage(rd.Rest, ctx.ID) >= stayCoverage:
+			// Asks about something the topic's answer speaks of, though
+			// it has no section for it: the whole answer again.
+			st.s.Misses = 0
+			if !st.quiet {
+				st.answer(ctx)
+			}
 			return true
 		}
-		st.notCovered(ctx, *t)
+		if !st.quiet {
+			st.notCovered(ctx, *t)
+		}
 		return true
 	}
 	if !dependent && res.Decision != knowledge.Direct {

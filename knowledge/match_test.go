@@ -167,3 +167,15 @@ func TestMatcherDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestDevQuestions holds the matcher to the targets on the development
+// questions (a copy of shared/eval/dev.tsv): nearly every topic first, at
+// least 85% of in-scope questions answered directly, at most 2% answered
+// wrongly, and no out-of-scope question answered.
+func TestDevQuestions(t *testing.T) {
+	m := shippedMatcher(t)
+	top1, _, answered, wrong, oos := Evaluate(m, readCases(t, "testdata/dev.tsv")).All.Rates()
+	if top1 < 0.985 || answered < 0.85 || wrong > 0.02 || oos < 1 {
+		t.Errorf("dev questions: top1=%.3f answered=%.3f wrong=%.3f oos_reject=%.3f; want ≥0.985, ≥0.85, ≤0.02, 1", top1, answered, wrong, oos)
+	}
+}

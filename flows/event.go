@@ -51,9 +51,9 @@ type Event struct {
 	Ahead  int
 	// AfterHours, Hours and Back tell, for CaseOpened, that consultants
 	// are off duty now, their working hours and when they are back.
-	AfterHours  bool
-	Hours Hours
-	Back  time.Time
+	AfterHours bool
+	Hours      Hours
+	Back       time.Time
 	// EntryID is the FAQ entry of a ConsultantAnswer.
 	EntryID string
 	// Attachment: the text came as the caption of a photo or file, which

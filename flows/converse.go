@@ -1,6 +1,8 @@
 package flows
 
 import (
+	"strings"
+
 	"github.com/witaj/witaj/knowledge"
 )
 
@@ -221,6 +223,15 @@ func (st *step) followUp(t *turn) bool {
 	if top := res.Candidates[0].Entry; top.ID != ctx.ID {
 		weak := res.Confidence < newTopicConfidence
 		switch {
+		case dependent && rd.Topical == 0:
+			// Nothing in the message names another topic ("а це
+			// безкоштовно?"): whatever the matcher makes of its few
+			// words, it asks about the topic at hand.
+			st.s.Misses = 0
+			if !st.facetOf(ctx, rd) && st.speaks(t) {
+				st.answer(ctx)
+			}
+			return true
 		case dependent && weak && st.facetOf(ctx, rd):
 			// "а если опоздаю?" asks about the deadline of the topic at
 			// hand, though another topic knows the word a little better.
@@ -239,7 +250,7 @@ func (st *step) followUp(t *turn) bool {
 			// Asks about something the topic's answer speaks of, though
 			// it has no section for it: the whole answer again.
 			st.s.Misses = 0
-			if !st.quiet {
+			if st.speaks(t) {
 				st.answer(ctx)
 			}
 			return true
@@ -264,12 +275,18 @@ func (st *step) followUp(t *turn) bool {
 		return true
 	}
 	st.s.Misses = 0
-	if !st.quiet {
-		// While a case waits, the whole answer again would only repeat
-		// what the user has just read.
+	if st.speaks(t) {
 		st.answer(ctx)
 	}
 	return true
+}
+
+// speaks reports whether the bot should give the whole answer at hand
+// again: always, except while a case waits for a consultant, when a
+// message that asks nothing ("пожалуйста, помогите") would only bring a
+// repeat of what the user has just read.
+func (st *step) speaks(t *turn) bool {
+	return !st.quiet || strings.ContainsAny(t.text, "?？")
 }
 
 // facetOf answers the first facet the message asks about that the entry

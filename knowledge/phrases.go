@@ -51,6 +51,9 @@ type Phrasebook struct {
 	origin    phraseSet
 	travel    phraseSet
 	offtopic  phraseSet
+	// stop are function words of all four languages, folded: they carry
+	// no topic.
+	stop map[string]bool
 }
 
 // Reading is what the phrasebook finds in one message.
@@ -78,6 +81,10 @@ type Reading struct {
 	Rest string
 	// Words counts the words of Rest that are not filler.
 	Words int
+	// Topical counts the words of Rest that name something: not function
+	// words, filler, follow-up openers, words pointing back or facet cues.
+	// "а це безкоштовно?" has none; "а прописку где сделать?" has one.
+	Topical int
 }
 
 // Read analyses one message.
@@ -119,12 +126,34 @@ func (p *Phrasebook) Read(text string) Reading {
 		r.Opening = true
 	}
 	r.Pointing = p.pointing.any(rest)
+	r.Topical = p.topical(rest)
 	r.Facets = p.facetCues(rest)
 	r.Parts = p.split(text)
 	r.Elsewhere = p.elsewhere(rest) || p.elsewhereRaw(text)
 	r.Travel = p.travel.any(rest)
 	r.Offtopic = p.offtopic.any(rest)
 	return r
+}
+
+// topical counts the words no cue phrase or function word accounts for.
+func (p *Phrasebook) topical(toks []string) int {
+	covered := make([]bool, len(toks))
+	for _, set := range []*phraseSet{&p.filler, &p.opening, &p.pointing, &p.facets, &p.social} {
+		for i := range toks {
+			if n, _ := set.longestAt(toks, i); n > 0 {
+				for j := i; j < i+n; j++ {
+					covered[j] = true
+				}
+			}
+		}
+	}
+	n := 0
+	for i, t := range toks {
+		if !covered[i] && !p.stop[t] {
+			n++
+		}
+	}
+	return n
 }
 
 // socialKind returns the kind of small talk when every word of the

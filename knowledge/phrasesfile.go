@@ -89,7 +89,10 @@ func decodePhrasebook(path string, src []byte) (*Phrasebook, Problems) {
 	pos := positions{}
 	recordPositions(pos, "", body, src)
 	c := phraseCheck{r: r, pos: pos, seen: map[string]string{}}
-	pb := &Phrasebook{}
+	pb := &Phrasebook{stop: map[string]bool{}}
+	for _, w := range stopwords() {
+		pb.stop[Fold(w)] = true
+	}
 	kinds := SocialKinds()
 	for _, name := range sortedKeys(f.Social) {
 		tag := slices.Index(kinds, SocialKind(name))

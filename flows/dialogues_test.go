@@ -139,3 +139,19 @@ func BenchmarkTurn(b *testing.B) {
 		s, _ = e.Step(s, Event{Kind: TextMessage, Text: t.Text}, evalStart)
 	}
 }
+
+// TestTopicExpires: the topic at hand gives a short follow-up its meaning
+// for a while only.
+func TestTopicExpires(t *testing.T) {
+	e := shippedEngine(t, DefaultConfig())
+	s := Session{Schema: SchemaVersion, Lang: "en", LangConfirmed: true}
+	s, _ = e.Step(s, Event{Kind: TextMessage, Text: "How do I apply for a temporary residence permit?"}, evalStart)
+	_, soon := e.Step(s, Event{Kind: TextMessage, Text: "how much does it cost?"}, evalStart.Add(5*time.Minute))
+	if o := OutcomeOf(soon); len(o.Answers) != 1 || o.Answers[0] != "legal.temporary-residence" {
+		t.Errorf("5 minutes later: %s", o.Describe())
+	}
+	_, late := e.Step(s, Event{Kind: TextMessage, Text: "how much does it cost?"}, evalStart.Add(2*time.Hour))
+	if o := OutcomeOf(late); len(o.Answers) > 0 {
+		t.Errorf("2 hours later the old topic still answers: %s", o.Describe())
+	}
+}

@@ -78,3 +78,19 @@ func TestVersionIgnoresLayout(t *testing.T) {
 		t.Error("loading the same files twice gave different versions")
 	}
 }
+
+// TestDiffFacets: a changed facet is a changed meaning, so the version
+// must go up, and it is named field by field.
+func TestDiffFacets(t *testing.T) {
+	old := &Entry{ID: "legal.alpha", Version: 2, Facets: map[Facet]map[Lang]string{FacetCost: {PL: "Bezpłatne.", EN: "Free."}}}
+	changed := *old
+	changed.Facets = map[Facet]map[Lang]string{FacetCost: {PL: "100 zł.", EN: "Free."}}
+	d := Diff([]*Entry{old}, []*Entry{&changed})
+	if len(d.Changed) != 1 || !cmp.Equal(d.Changed[0].Fields, []string{"facets.cost.pl"}) || !d.Changed[0].MissingBump() {
+		t.Fatalf("changes %+v", d.Changed)
+	}
+	changed.Version = 3
+	if d := Diff([]*Entry{old}, []*Entry{&changed}); d.Changed[0].MissingBump() {
+		t.Error("bumped version still reported as missing")
+	}
+}

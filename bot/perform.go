@@ -66,7 +66,7 @@ func (p *performer) one(session flows.Session, a flows.Action) (*flows.Event, er
 			return nil, err
 		}
 		p.messages = append(p.messages, m)
-		p.audit = append(p.audit, AuditRecord{Ref: a.Ref, KB: a.KB, At: p.now})
+		p.audit = append(p.audit, AuditRecord{Ref: a.Ref, KB: a.KB, At: p.now, Facet: string(a.Facet)})
 		p.s.metrics.decision("answer")
 	case flows.Deliver:
 		p.messages = append(p.messages, p.f.Render.Consultant(session.Lang, a.Text))

@@ -92,6 +92,9 @@ type AuditRecord struct {
 	Ref string    `json:"ref"` // "legal.pesel@3"
 	KB  string    `json:"kb"`  // knowledge-base version
 	At  time.Time `json:"at"`
+	// Facet is the section of the answer shown first, if only that was
+	// asked for ("cost").
+	Facet string `json:"facet,omitempty"`
 }
 
 // GapCount is an unanswered question and how often it was asked.

@@ -126,6 +126,13 @@ func (s *Service) Handle(ctx context.Context, u Update) error {
 	begun, err := s.begin(ctx, u, token)
 	if errors.Is(err, ErrDuplicate) {
 		s.metrics.update("duplicate")
+		// Handled before, but perhaps not acknowledged because putting its
+		// messages on the send schedule failed: schedule again (a no-op
+		// when they are), and acknowledge only once that worked.
+		if err := s.store.Schedule(ctx, u.Chat, s.now(), nil); err != nil {
+			return err
+		}
+		s.signal()
 		return nil
 	}
 	if err != nil {
@@ -140,10 +147,14 @@ func (s *Service) Handle(ctx context.Context, u Update) error {
 		if errors.Is(err, ErrLeaseLost) {
 			return ErrBusy
 		}
+		// Redis may be briefly unreachable: free the chat for the
+		// redelivery rather than leave it locked for the whole lease.
+		if rerr := s.store.Release(context.WithoutCancel(ctx), u.Chat, token); rerr != nil {
+			s.log.Warn("release chat after a failed commit", "err", rerr)
+		}
 		return err
 	}
-	s.afterCommit(ctx, u.Chat, c, gaps)
-	return nil
+	return s.afterCommit(ctx, u.Chat, c, gaps)
 }
 
 // begin locks the chat, waiting a little while another worker holds it:
@@ -187,8 +198,7 @@ func (s *Service) failed(ctx context.Context, u Update, token string, session fl
 	if err := s.store.Commit(ctx, u.Chat, token, c); err != nil {
 		return err
 	}
-	s.afterCommit(ctx, u.Chat, c, nil)
-	return nil
+	return s.afterCommit(ctx, u.Chat, c, nil)
 }
 
 // apology renders "something went wrong"; if even that fails (the bug is
@@ -205,20 +215,29 @@ func (s *Service) apology(updateID int64, lang knowledge.Lang) (out []OutMessage
 }
 
 // afterCommit puts the chat's outbox on the send schedule and counts the
-// unanswered questions. Both are retried by later updates and the sender
-// if they fail here, so errors are only logged.
-func (s *Service) afterCommit(ctx context.Context, chat ChatID, c Commit, gaps []flows.Gap) {
+// unanswered questions. When scheduling fails the update is not
+// acknowledged: its redelivery is a duplicate, which schedules again.
+func (s *Service) afterCommit(ctx context.Context, chat ChatID, c Commit, gaps []flows.Gap) error {
 	if len(c.Out) == 0 && len(gaps) == 0 {
-		return
+		return nil
 	}
 	if err := s.store.Schedule(ctx, chat, s.now(), gaps); err != nil {
-		s.log.Warn("schedule send", "err", err)
+		return fmt.Errorf("schedule the reply: %w", err)
 	}
-	if s.wake != nil && len(c.Out) > 0 {
-		select {
-		case s.wake <- struct{}{}:
-		default:
-		}
+	if len(c.Out) > 0 {
+		s.signal()
+	}
+	return nil
+}
+
+// signal wakes a local sender, if there is one.
+func (s *Service) signal() {
+	if s.wake == nil {
+		return
+	}
+	select {
+	case s.wake <- struct{}{}:
+	default:
 	}
 }
 

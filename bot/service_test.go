@@ -291,14 +291,42 @@ func TestForgetLeavesNoKey(t *testing.T) {
 	if !strings.Contains(got[3].Text, "видалено") {
 		t.Errorf("last message = %q, want the Ukrainian confirmation", got[3].Text)
 	}
-	keys, _ := h.rdb.Keys(ctx, "witaj:{chat:11}:*").Result()
-	for _, k := range keys {
-		if !strings.HasSuffix(k, ":next") {
-			t.Errorf("after /forget key %s remains", k)
-		}
-	}
+	assertForgotten(t, h.rdb, 11, 4)
 	if n, _ := h.rdb.ZScore(ctx, "witaj:sendq", "11").Result(); n != 0 {
 		t.Errorf("chat still scheduled")
+	}
+	// Telegram delivers "forget: yes" again: it is not handled twice.
+	if err := svc.Handle(ctx, press(4, 11, "forget:yes")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if n := len(h.migrants.sentTo(11)); n != 4 {
+		t.Errorf("the redelivered erasure was answered again: %d messages", n)
+	}
+	assertForgotten(t, h.rdb, 11, 4)
+}
+
+// assertForgotten checks that after /forget only content-free keys of
+// the chat remain: the short-lived send pacing mark, and the ids of the
+// updates handled (no text), which keep a redelivered update from being
+// handled twice.
+func assertForgotten(t *testing.T, rdb *goredis.Client, chat int64, updateID int64) {
+	t.Helper()
+	keys, _ := rdb.Keys(ctx, fmt.Sprintf("witaj:{chat:%d}:*", chat)).Result()
+	for _, k := range keys {
+		switch {
+		case strings.HasSuffix(k, ":next"):
+		case strings.HasSuffix(k, ":seen"):
+			ids, _ := rdb.ZRange(ctx, k, 0, -1).Result()
+			if len(ids) != 1 || ids[0] != fmt.Sprint(updateID) {
+				t.Errorf("after /forget the handled ids are %v, want only the erasure's", ids)
+			}
+			if ttl, _ := rdb.TTL(ctx, k).Result(); ttl <= 0 || ttl > 25*time.Hour {
+				t.Errorf("handled ids kept for %v", ttl)
+			}
+		default:
+			t.Errorf("after /forget key %s remains", k)
+		}
 	}
 }
 

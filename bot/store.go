@@ -22,8 +22,13 @@ type Store interface {
 	// Commit stores the outcome of an update atomically — session,
 	// outgoing messages, audit records, the handled mark — and releases
 	// the lock. It returns ErrLeaseLost when the lock is no longer held
-	// with token; nothing is stored then.
+	// with token; nothing is stored then. Committing the same update again
+	// (a retry after a lost reply) succeeds and stores nothing more.
 	Commit(ctx context.Context, chat ChatID, token string, c Commit) error
+	// Release gives up the chat's lock if token still holds it, after a
+	// commit that failed: the next update of the chat need not wait for
+	// the lease to run out.
+	Release(ctx context.Context, chat ChatID, token string) error
 	// Fail records a failed attempt at an update, releases the lock and
 	// returns the number of attempts so far.
 	Fail(ctx context.Context, chat ChatID, updateID int64, token string) (int, error)

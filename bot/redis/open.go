@@ -31,6 +31,7 @@ func Connect(url string) (goredis.UniversalClient, error) {
 		if err != nil {
 			return nil, fmt.Errorf("redis URL: %w", err)
 		}
+		opt.MaxRetries = noRetries(opt.MaxRetries)
 		return goredis.NewClient(opt), nil
 	case "sentinel":
 		opt, err := goredis.ParseFailoverURL(plain)
@@ -40,15 +41,28 @@ func Connect(url string) (goredis.UniversalClient, error) {
 		if opt.MasterName == "" {
 			return nil, fmt.Errorf("redis URL %q: Sentinel needs ?master_name=", url)
 		}
+		opt.MaxRetries = noRetries(opt.MaxRetries)
 		return goredis.NewFailoverClient(opt), nil
 	case "cluster":
 		opt, err := goredis.ParseClusterURL(plain)
 		if err != nil {
 			return nil, fmt.Errorf("redis URL: %w", err)
 		}
+		opt.MaxRetries = noRetries(opt.MaxRetries)
 		return goredis.NewClusterClient(opt), nil
 	}
 	return nil, fmt.Errorf("redis URL %q: unknown mode %q (sentinel, cluster)", url, mode)
+}
+
+// noRetries turns off go-redis's own retries unless the URL asks for
+// them (max_retries=): a retried write whose first reply was lost runs
+// twice. witaj retries where it is safe — a commit is idempotent, an
+// unacknowledged update comes again — and nowhere else.
+func noRetries(fromURL int) int {
+	if fromURL != 0 {
+		return fromURL
+	}
+	return -1
 }
 
 // Embedded is an in-process Redis (miniredis) for running without a Redis

@@ -18,13 +18,24 @@ return {'ok', redis.call('GET', KEYS[3]) or ''}
 // next; ARGV update id, token, now ms, session JSON, retention s, seen
 // ttl s, forget (0/1), control (0 none, 1 blocked, 2 unblocked), count of
 // outgoing messages, the messages, count of audit records, the records.
+//
+// It returns the outbox length, -1 when the lock is not held with the
+// token, or -2 when the update is committed already: a retry whose first
+// reply was lost on the way back succeeds instead of failing the lock
+// check. The erasure branch records the update too, so that a redelivered
+// "forget: yes" is not handled twice.
 var commitSrc = `
-if redis.call('GET', KEYS[2]) ~= ARGV[2] then return -1 end
+if redis.call('GET', KEYS[2]) ~= ARGV[2] then
+  if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return -2 end
+  return -1
+end
 local now = tonumber(ARGV[3])
 local ret = tonumber(ARGV[5])
 local seenTTL = tonumber(ARGV[6])
 if ARGV[7] == '1' then
   redis.call('DEL', KEYS[1], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8])
+  redis.call('ZADD', KEYS[1], now, ARGV[1])
+  redis.call('EXPIRE', KEYS[1], seenTTL)
 else
   redis.call('SET', KEYS[3], ARGV[4], 'EX', ret)
   redis.call('ZADD', KEYS[1], now, ARGV[1])
@@ -64,6 +75,13 @@ local n = redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 if redis.call('GET', KEYS[2]) == ARGV[2] then redis.call('DEL', KEYS[2]) end
 return n
+`
+
+// releaseScript: KEYS lock; ARGV token. Releases the lock only if the
+// token still holds it.
+var releaseSrc = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
 `
 
 // dueScript: KEYS sendq; ARGV now ms, lease ms, max.
@@ -132,19 +150,33 @@ return 0
 `
 
 type scripts struct {
-	begin, commit, fail, due, next, pop, quiet, rate, lead *goredis.Script
+	begin, commit, fail, release, due, next, pop, quiet, rate, lead *goredis.Script
 }
 
 func newScripts() scripts {
 	return scripts{
-		begin:  goredis.NewScript(beginSrc),
-		commit: goredis.NewScript(commitSrc),
-		fail:   goredis.NewScript(failSrc),
-		due:    goredis.NewScript(dueSrc),
-		next:   goredis.NewScript(nextSrc),
-		pop:    goredis.NewScript(popSrc),
-		quiet:  goredis.NewScript(quietSrc),
-		rate:   goredis.NewScript(rateSrc),
-		lead:   goredis.NewScript(leadSrc),
+		begin:   goredis.NewScript(beginSrc),
+		commit:  goredis.NewScript(commitSrc),
+		fail:    goredis.NewScript(failSrc),
+		release: goredis.NewScript(releaseSrc),
+		due:     goredis.NewScript(dueSrc),
+		next:    goredis.NewScript(nextSrc),
+		pop:     goredis.NewScript(popSrc),
+		quiet:   goredis.NewScript(quietSrc),
+		rate:    goredis.NewScript(rateSrc),
+		lead:    goredis.NewScript(leadSrc),
 	}
+}
+
+// ScriptSHA returns the SHA1 by which Redis knows one of the store's
+// scripts ("begin", "commit" …), or "" for another name: for fault
+// injection in tests, and for operators checking SCRIPT EXISTS.
+func ScriptSHA(name string) string {
+	s := newScripts()
+	byName := map[string]*goredis.Script{"begin": s.begin, "commit": s.commit, "fail": s.fail, "release": s.release,
+		"due": s.due, "next": s.next, "pop": s.pop, "quiet": s.quiet, "rate": s.rate, "lead": s.lead}
+	if sc, ok := byName[name]; ok {
+		return sc.Hash()
+	}
+	return ""
 }

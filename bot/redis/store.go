@@ -137,8 +137,16 @@ func (st *Store) Commit(ctx context.Context, chat bot.ChatID, token string, c bo
 	if err != nil {
 		return fmt.Errorf("commit chat %d update %d: %w", chat, c.UpdateID, err)
 	}
-	if n < 0 {
+	if n == -1 {
 		return bot.ErrLeaseLost
+	}
+	return nil // stored now, or by an earlier try whose reply was lost
+}
+
+// Release implements bot.Store.
+func (st *Store) Release(ctx context.Context, chat bot.ChatID, token string) error {
+	if err := st.s.release.Run(ctx, st.rdb, []string{st.chatKey(chat, "lock")}, token).Err(); err != nil {
+		return fmt.Errorf("release chat %d: %w", chat, err)
 	}
 	return nil
 }

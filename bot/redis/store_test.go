@@ -46,6 +46,8 @@ func TestContract(t *testing.T) {
 		"leader":               testLeader,
 		"audit bounded":        testAudit,
 		"unreachable":          testUnreachable,
+		"commit twice":         testCommitTwice,
+		"release":              testRelease,
 	}
 	for name, backend := range backends(t) {
 		t.Run(name, func(t *testing.T) {
@@ -200,18 +202,55 @@ func testForget(t *testing.T, st *Store, rdb goredis.UniversalClient) {
 	if err := st.Commit(ctx, 11, "a", bot.Commit{UpdateID: 2, Forget: true, Now: t0, Out: []bot.OutMessage{msg("2-0", "done")}}); err != nil {
 		t.Fatal(err)
 	}
-	if keys := chatKeys(t, st, rdb, 11); len(keys) != 1 || !strings.HasSuffix(keys[0], ":out") {
-		t.Fatalf("after /forget the chat has keys %v, want only the outbox with the confirmation", keys)
+	if keys := chatKeys(t, st, rdb, 11); len(keys) != 2 || !strings.HasSuffix(keys[0], ":out") || !strings.HasSuffix(keys[1], ":seen") {
+		t.Fatalf("after /forget the chat has keys %v, want only the outbox with the confirmation and the handled ids", keys)
+	}
+	if _, err := st.Begin(ctx, 11, 2, "b", time.Minute); !errors.Is(err, bot.ErrDuplicate) {
+		t.Fatalf("Begin of the erasure again: %v, want ErrDuplicate", err)
 	}
 	if m, _, _ := st.Next(ctx, 11, t0); m.ID != "2-0" {
 		t.Fatalf("confirmation = %+v", m)
 	}
 	st.Sent(ctx, 11, "2-0", t0, time.Second)
 	for _, k := range chatKeys(t, st, rdb, 11) {
-		if !strings.HasSuffix(k, ":next") {
+		if !strings.HasSuffix(k, ":seen") {
 			t.Errorf("after the confirmation was sent, key %s remains", k)
 		}
 	}
+}
+
+// testCommitTwice: a commit retried after its reply was lost succeeds
+// and stores nothing twice.
+func testCommitTwice(t *testing.T, st *Store, rdb goredis.UniversalClient) {
+	mustBegin(t, st, 15, 1, "a")
+	c := bot.Commit{UpdateID: 1, Now: t0, Out: []bot.OutMessage{msg("1-0", "hi")}}
+	if err := st.Commit(ctx, 15, "a", c); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Commit(ctx, 15, "a", c); err != nil {
+		t.Fatalf("second commit of the same update: %v, want success", err)
+	}
+	if n, _ := rdb.LLen(ctx, st.chatKey(15, "out")).Result(); n != 1 {
+		t.Errorf("outbox holds %d messages, want 1", n)
+	}
+	// Another update with a token that never held the lock still fails.
+	if err := st.Commit(ctx, 15, "a", bot.Commit{UpdateID: 2, Now: t0}); !errors.Is(err, bot.ErrLeaseLost) {
+		t.Errorf("commit without the lock: %v, want ErrLeaseLost", err)
+	}
+}
+
+func testRelease(t *testing.T, st *Store, rdb goredis.UniversalClient) {
+	mustBegin(t, st, 16, 1, "a")
+	if err := st.Release(ctx, 16, "b"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Begin(ctx, 16, 1, "b", time.Minute); !errors.Is(err, bot.ErrBusy) {
+		t.Fatalf("a wrong token released the lock: %v", err)
+	}
+	if err := st.Release(ctx, 16, "a"); err != nil {
+		t.Fatal(err)
+	}
+	mustBegin(t, st, 16, 1, "b")
 }
 
 // chatKeys lists the keys of a chat except the short-lived send pacing key.

@@ -127,6 +127,14 @@ func (s *Sender) sendChat(ctx context.Context, chat ChatID) {
 		case errors.Is(err, ErrEmpty):
 			s.idle(ctx, chat)
 			return
+		case errors.Is(err, ErrBlocked):
+			// The user blocked the bot: nothing is sent until they
+			// unblock it, and what waits is dropped.
+			if err := s.store.Unreachable(ctx, chat); err != nil {
+				s.log.Warn("mark unreachable", "err", err)
+			}
+			s.idle(ctx, chat)
+			return
 		case err != nil:
 			s.log.Warn("read outbox", "err", err)
 			return

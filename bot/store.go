@@ -41,7 +41,7 @@ type Store interface {
 	Due(ctx context.Context, now time.Time, max int, lease time.Duration) ([]ChatID, error)
 	// Next returns the first message of the chat's outbox, or the time to
 	// wait before the chat may be sent to again (per-chat rate), or
-	// ErrEmpty.
+	// ErrEmpty, or ErrBlocked while the user has blocked the bot.
 	Next(ctx context.Context, chat ChatID, now time.Time) (OutMessage, time.Duration, error)
 	// Sent removes message id from the head of the outbox, keeps the chat
 	// quiet for interval and returns how many messages remain.

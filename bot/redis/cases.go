@@ -248,11 +248,19 @@ func (st *Store) ForgetCase(ctx context.Context, chat bot.ChatID) (bot.Case, []b
 	if c.ThreadTS != "" {
 		keys = append(keys, st.key("thread:"+c.Channel+":"+c.ThreadTS))
 	}
+	// One command a key: the thread index and the case lists live in
+	// other slots. Every error counts: /forget must not report success
+	// while a key remains.
+	var errs []error
 	for _, k := range keys {
-		st.rdb.Del(ctx, k) // one key each: the thread index lives in another slot
+		errs = append(errs, st.rdb.Del(ctx, k).Err())
 	}
-	st.rdb.ZRem(ctx, st.key("cases:open"), chatMember(chat))
-	st.rdb.ZRem(ctx, st.key("cases:active"), chatMember(chat))
+	errs = append(errs,
+		st.rdb.ZRem(ctx, st.key("cases:open"), chatMember(chat)).Err(),
+		st.rdb.ZRem(ctx, st.key("cases:active"), chatMember(chat)).Err())
+	if err := errors.Join(errs...); err != nil {
+		return bot.Case{}, nil, fmt.Errorf("forget case chat %d: %w", chat, err)
+	}
 	return c, posts, nil
 }
 
@@ -288,7 +296,7 @@ func (st *Store) SlackDue(ctx context.Context, now time.Time, max int, lease tim
 // SlackNext implements bot.CaseStore.
 func (st *Store) SlackNext(ctx context.Context, channel string, now time.Time) (bot.SlackItem, time.Duration, error) {
 	var it bot.SlackItem
-	wait, err := st.nextItem(ctx, st.slackKey(channel, "out"), st.slackKey(channel, "next"), now, &it)
+	wait, err := st.nextItem(ctx, []string{st.slackKey(channel, "out"), st.slackKey(channel, "next")}, now, &it)
 	if err != nil && err != bot.ErrEmpty {
 		return bot.SlackItem{}, 0, fmt.Errorf("next slack item %s: %w", channel, err)
 	}

@@ -92,8 +92,10 @@ for _, c in ipairs(due) do redis.call('ZADD', KEYS[1], till, c) end
 return due
 `
 
-// nextScript: KEYS out, next; ARGV now ms.
+// nextScript: KEYS out, next[, blocked]; ARGV now ms. A chat whose user
+// blocked the bot gets nothing until they unblock it.
 var nextSrc = `
+if KEYS[3] and redis.call('EXISTS', KEYS[3]) == 1 then return {'blocked', ''} end
 local nxt = tonumber(redis.call('GET', KEYS[2]) or '0')
 if nxt > tonumber(ARGV[1]) then return {'wait', tostring(nxt)} end
 local head = redis.call('LINDEX', KEYS[1], 0)
@@ -103,11 +105,14 @@ return {'ok', head}
 
 // popScript: KEYS out, next; ARGV message id, now ms, quiet interval ms.
 // The message is removed only if it is still at the head, so a repeated
-// call after a retry removes nothing else.
+// call after a retry removes nothing else. The head is decoded, not
+// matched as text, so the order of its JSON fields does not matter.
 var popSrc = `
 local head = redis.call('LINDEX', KEYS[1], 0)
-local p = '{"id":"' .. ARGV[1] .. '"'
-if head and string.sub(head, 1, #p) == p then redis.call('LPOP', KEYS[1]) end
+if head then
+  local ok, m = pcall(cjson.decode, head)
+  if ok and type(m) == 'table' and m.id == ARGV[1] then redis.call('LPOP', KEYS[1]) end
+end
 local iv = tonumber(ARGV[3])
 if iv > 0 then redis.call('SET', KEYS[2], tonumber(ARGV[2]) + iv, 'PX', iv + 1000) end
 return redis.call('LLEN', KEYS[1])

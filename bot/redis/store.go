@@ -203,8 +203,8 @@ func (st *Store) Due(ctx context.Context, now time.Time, max int, lease time.Dur
 // Next implements bot.Store.
 func (st *Store) Next(ctx context.Context, chat bot.ChatID, now time.Time) (bot.OutMessage, time.Duration, error) {
 	var m bot.OutMessage
-	wait, err := st.nextItem(ctx, st.chatKey(chat, "out"), st.chatKey(chat, "next"), now, &m)
-	if err != nil && err != bot.ErrEmpty {
+	wait, err := st.nextItem(ctx, []string{st.chatKey(chat, "out"), st.chatKey(chat, "next"), st.chatKey(chat, "blocked")}, now, &m)
+	if err != nil && err != bot.ErrEmpty && err != bot.ErrBlocked {
 		return bot.OutMessage{}, 0, fmt.Errorf("next message chat %d: %w", chat, err)
 	}
 	return m, wait, err
@@ -213,14 +213,16 @@ func (st *Store) Next(ctx context.Context, chat bot.ChatID, now time.Time) (bot.
 // nextItem reads the head of a queue into dst (Telegram outbox or Slack
 // queue: the same script), or the wait before the queue may send again,
 // or bot.ErrEmpty.
-func (st *Store) nextItem(ctx context.Context, outKey, nextKey string, now time.Time, dst any) (time.Duration, error) {
-	res, err := st.s.next.Run(ctx, st.rdb, []string{outKey, nextKey}, ms(now)).StringSlice()
+func (st *Store) nextItem(ctx context.Context, keys []string, now time.Time, dst any) (time.Duration, error) {
+	res, err := st.s.next.Run(ctx, st.rdb, keys, ms(now)).StringSlice()
 	if err != nil {
 		return 0, err
 	}
 	switch res[0] {
 	case "empty":
 		return 0, bot.ErrEmpty
+	case "blocked":
+		return 0, bot.ErrBlocked
 	case "wait":
 		until, _ := strconv.ParseInt(res[1], 10, 64)
 		return time.UnixMilli(until).Sub(now), nil

@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"slices"
 	"errors"
 	"fmt"
 	"strings"
@@ -48,6 +49,7 @@ func TestContract(t *testing.T) {
 		"unreachable":          testUnreachable,
 		"commit twice":         testCommitTwice,
 		"release":              testRelease,
+		"pop by id":            testPopByID,
 	}
 	for name, backend := range backends(t) {
 		t.Run(name, func(t *testing.T) {
@@ -202,7 +204,7 @@ func testForget(t *testing.T, st *Store, rdb goredis.UniversalClient) {
 	if err := st.Commit(ctx, 11, "a", bot.Commit{UpdateID: 2, Forget: true, Now: t0, Out: []bot.OutMessage{msg("2-0", "done")}}); err != nil {
 		t.Fatal(err)
 	}
-	if keys := chatKeys(t, st, rdb, 11); len(keys) != 2 || !strings.HasSuffix(keys[0], ":out") || !strings.HasSuffix(keys[1], ":seen") {
+	if keys := chatKeys(t, st, rdb, 11); !slices.Equal(keys, []string{st.chatKey(11, "out"), st.chatKey(11, "seen")}) {
 		t.Fatalf("after /forget the chat has keys %v, want only the outbox with the confirmation and the handled ids", keys)
 	}
 	if _, err := st.Begin(ctx, 11, 2, "b", time.Minute); !errors.Is(err, bot.ErrDuplicate) {
@@ -266,6 +268,7 @@ func chatKeys(t *testing.T, st *Store, rdb goredis.UniversalClient, chat bot.Cha
 			out = append(out, k)
 		}
 	}
+	slices.Sort(out)
 	return out
 }
 
@@ -369,6 +372,34 @@ func testUnreachable(t *testing.T, st *Store, rdb goredis.UniversalClient) {
 	if v, _ := rdb.Get(ctx, st.chatKey(14, "blocked")).Result(); v != "1" {
 		t.Errorf("blocked = %q", v)
 	}
+	// The mark is read: a message committed meanwhile is not handed out.
+	mustBegin(t, st, 14, 2, "a")
+	st.Commit(ctx, 14, "a", bot.Commit{UpdateID: 2, Now: t0, Out: []bot.OutMessage{msg("2-0", "y")}})
+	if _, _, err := st.Next(ctx, 14, t0); !errors.Is(err, bot.ErrBlocked) {
+		t.Fatalf("Next of a blocked chat: %v, want ErrBlocked", err)
+	}
+	// The user unblocks the bot: the mark goes, messages flow again.
+	mustBegin(t, st, 14, 3, "a")
+	st.Commit(ctx, 14, "a", bot.Commit{UpdateID: 3, Now: t0, Control: bot.Unblocked, Out: []bot.OutMessage{msg("3-0", "z")}})
+	if m, _, err := st.Next(ctx, 14, t0); err != nil || m.ID != "2-0" {
+		t.Fatalf("Next after unblocking = %+v, %v", m, err)
+	}
+}
+
+// testPopByID: Sent removes the head by its id whatever the order of the
+// fields in its JSON.
+func testPopByID(t *testing.T, st *Store, rdb goredis.UniversalClient) {
+	rdb.RPush(ctx, st.chatKey(17, "out"), `{"text":"a","id":"1-0"}`, `{"id":"1-1","text":"b"}`)
+	if n, err := st.Sent(ctx, 17, "1-0", t0, 0); err != nil || n != 1 {
+		t.Fatalf("Sent = %d, %v; want 1 left", n, err)
+	}
+	if n, _ := st.Sent(ctx, 17, "1-0", t0, 0); n != 1 {
+		t.Fatalf("Sent of a gone id removed another message")
+	}
+	rdb.RPush(ctx, st.chatKey(17, "out"), `not json`)
+	if n, _ := st.Sent(ctx, 17, "1-1", t0, 0); n != 1 {
+		t.Fatalf("Sent = %d, want 1 (the broken entry)", n)
+	}
 }
 
 // keySlot is Redis Cluster's slot of a key: CRC16 (XMODEM) of the hash
@@ -415,5 +446,25 @@ func TestConnect(t *testing.T) {
 	}
 	if _, err := Connect("redis+sentinel://127.0.0.1:26379?master_name=m"); err != nil {
 		t.Errorf("sentinel URL: %v", err)
+	}
+}
+
+// TestForgetCaseReportsErrors: /forget must not report success while a
+// key remains; a failed delete is an error.
+func TestForgetCaseReportsErrors(t *testing.T) {
+	srv := redistest.Start(t)
+	proxy := redistest.NewProxy(t, srv.Addr)
+	rdb, err := Connect("redis://" + proxy.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rdb.Close()
+	st := New(rdb, Options{Retention: time.Hour})
+	if _, _, err := st.ForgetCase(ctx, 18); err != nil {
+		t.Fatalf("ForgetCase of a chat without a case: %v", err)
+	}
+	proxy.DropRequestTo([]byte("cases:active"), 1)
+	if _, _, err := st.ForgetCase(ctx, 18); err == nil {
+		t.Fatal("ForgetCase reported success though a delete failed")
 	}
 }

@@ -2,9 +2,9 @@ package redis
 
 import (
 	"context"
-	"slices"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"

@@ -50,7 +50,13 @@ type Events struct {
 	mu      sync.Mutex
 	roster  map[string][]string // channel -> members
 	rosterT map[string]time.Time
+	// bg tracks Socket Mode work done after the envelope was
+	// acknowledged, so that shutdown can wait for it.
+	bg sync.WaitGroup
 }
+
+// Wait waits for events and interactions still being handled.
+func (e *Events) Wait() { e.bg.Wait() }
 
 // NewEvents returns the consultants' event handling. botUser is witaj's
 // own Slack user id (from auth.test), whose messages are never relayed.

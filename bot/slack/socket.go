@@ -29,21 +29,21 @@ func (e *Events) SocketEvent(ctx context.Context, ack Acker, evt socketmode.Even
 		if !ok {
 			return
 		}
-		go func() {
+		e.bg.Go(func() {
 			if err := e.OnEvent(context.WithoutCancel(ctx), ev); err != nil {
 				e.log.Error("slack event not handled", "err", err)
 			}
-		}()
+		})
 	case socketmode.EventTypeInteractive:
 		cb, ok := evt.Data.(slack.InteractionCallback)
 		if !ok {
 			return
 		}
-		go func() {
+		e.bg.Go(func() {
 			if err := e.OnInteraction(context.WithoutCancel(ctx), cb); err != nil {
 				e.log.Error("slack interaction not handled", "err", err)
 			}
-		}()
+		})
 	}
 }
 

@@ -3,6 +3,7 @@ package telegram
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -167,6 +168,30 @@ func TestWebhook(t *testing.T) {
 	req.Header.Set("X-Telegram-Bot-Api-Secret-Token", "s3cret")
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusOK {
 		t.Errorf("empty body: %v %v", resp, err)
+	}
+}
+
+// TestWebhookAnswersButtonPresses: a button press is answered (its
+// spinner stops) even when Telegram answers more slowly than the update
+// is stored, and Wait waits for that.
+func TestWebhookAnswersButtonPresses(t *testing.T) {
+	c, srv := newTestClient(t)
+	srv.Fail("answerCallbackQuery", 0, telegramtest.Slow(50*time.Millisecond), 0)
+	wh := NewWebhook("s3cret", &recorder{}, c, quiet(), nil)
+	hook := httptest.NewServer(wh)
+	t.Cleanup(hook.Close)
+	ctx := waitCtx(t)
+	user := telegramtest.User(7, "Olena", "uk")
+	for i := range 5 {
+		resp, err := srv.PostWebhook(ctx, hook.URL, "s3cret", telegramtest.Callback(user, fmt.Sprintf("cb%d", i), "menu", 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	wh.Wait()
+	if n := len(srv.Answers()); n != 5 {
+		t.Errorf("%d of 5 button presses answered", n)
 	}
 }
 

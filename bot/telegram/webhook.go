@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/go-telegram/bot/models"
@@ -39,7 +40,18 @@ type Webhook struct {
 	client  *Client
 	log     *slog.Logger
 	metrics *bot.Metrics
+	// bg tracks work that outlives a request (answering button presses),
+	// so that shutdown can wait for it.
+	bg sync.WaitGroup
 }
+
+// callbackTimeout bounds answering a button press. The answer only stops
+// the button's spinner, so it does not hold up the update.
+const callbackTimeout = 10 * time.Second
+
+// Wait waits for work started by requests to end: call it after the HTTP
+// server has shut down.
+func (wh *Webhook) Wait() { wh.bg.Wait() }
 
 // NewWebhook returns the webhook endpoint. client answers callback
 // queries; it may be nil in tests that do not need it.
@@ -85,7 +97,13 @@ func (wh *Webhook) deliver(upd *models.Update) int {
 	ctx, cancel := context.WithTimeout(context.Background(), handleTimeout)
 	defer cancel()
 	if u.CallbackID != "" && wh.client != nil {
-		go wh.client.AnswerCallback(ctx, u.CallbackID)
+		// Its own context: the request's ends when the update is stored,
+		// usually before Telegram has answered the callback.
+		wh.bg.Go(func() {
+			cctx, cancel := context.WithTimeout(context.Background(), callbackTimeout)
+			defer cancel()
+			wh.client.AnswerCallback(cctx, u.CallbackID)
+		})
 	}
 	err := wh.handler.Handle(ctx, u)
 	switch {

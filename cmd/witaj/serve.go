@@ -93,6 +93,10 @@ type server struct {
 	slackStop    context.CancelFunc
 
 	admin, public *http.Server
+	// webhook and events answer requests with work that outlives them
+	// (button presses, Socket Mode events); stop waits for it.
+	webhook *telegram.Webhook
+	events  *slack.Events
 	intakeStop    context.CancelFunc // poller
 	sendStop      context.CancelFunc
 	bgStop        context.CancelFunc // FAQ watcher, gauges
@@ -214,11 +218,13 @@ func (s *server) startIntake(ctx context.Context, client *telegram.Client, desk 
 		s.log.Info("receiving Telegram updates by long polling")
 	} else {
 		u, _ := url.Parse(s.cfg.WebhookURL)
-		mux.Handle("POST "+or(u.Path, "/"), telegram.NewWebhook(s.cfg.WebhookSecret, s.svc, client, s.log, s.metrics))
+		s.webhook = telegram.NewWebhook(s.cfg.WebhookSecret, s.svc, client, s.log, s.metrics)
+		mux.Handle("POST "+or(u.Path, "/"), s.webhook)
 		public = true
 	}
 	if desk != nil {
 		events := slack.NewEvents(desk, s.svc, s.store, s.slackAPI, s.cfg.SlackSigningSecret, s.slackBotUser, s.log)
+		s.events = events
 		s.wg.Go(func() { events.RunReconcile(intakeCtx, s.cfg.SlackReconcile) })
 		if s.cfg.SlackAppToken != "" {
 			s.wg.Go(func() { events.RunSocketMode(intakeCtx, s.slackAPI, s.log) })
@@ -343,6 +349,12 @@ func (s *server) stop() {
 		s.sendStop()
 	}
 	s.wg.Wait()
+	if s.webhook != nil {
+		s.webhook.Wait()
+	}
+	if s.events != nil {
+		s.events.Wait()
+	}
 	if s.sender != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 		s.sender.Drain(ctx)
@@ -372,13 +384,48 @@ func listen(addr string, h http.Handler, log *slog.Logger) (*http.Server, error)
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	srv := newHTTPServer(h, log)
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("http server", "addr", addr, "err", err)
 		}
 	}()
 	return srv, nil
+}
+
+// newHTTPServer is the HTTP server of both listeners.
+func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler: limitConcurrency(h, maxConcurrentRequests),
+		// A client that sends its request slowly must not hold a
+		// connection (and a goroutine) for long: Telegram and Slack send
+		// small bodies at once.
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      45 * time.Second, // an update may take up to 30 s to store
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// maxConcurrentRequests bounds the requests one listener handles at once;
+// more are answered 503 (Telegram and Slack deliver them again).
+const maxConcurrentRequests = 256
+
+// limitConcurrency answers 503 while n requests are in progress.
+func limitConcurrency(h http.Handler, n int) http.Handler {
+	sem := make(chan struct{}, n)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case sem <- struct{}{}:
+			defer func() { <-sem }()
+			h.ServeHTTP(w, r)
+		default:
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+		}
+	})
 }
 
 func newLogger(format string, w io.Writer) *slog.Logger {

@@ -95,14 +95,14 @@ type server struct {
 	admin, public *http.Server
 	// webhook and events answer requests with work that outlives them
 	// (button presses, Socket Mode events); stop waits for it.
-	webhook *telegram.Webhook
-	events  *slack.Events
-	intakeStop    context.CancelFunc // poller
-	sendStop      context.CancelFunc
-	bgStop        context.CancelFunc // FAQ watcher, gauges
-	wg            sync.WaitGroup     // poller and sender
-	bg            sync.WaitGroup
-	ready         func() bool
+	webhook    *telegram.Webhook
+	events     *slack.Events
+	intakeStop context.CancelFunc // poller
+	sendStop   context.CancelFunc
+	bgStop     context.CancelFunc // FAQ watcher, gauges
+	wg         sync.WaitGroup     // poller and sender
+	bg         sync.WaitGroup
+	ready      func() bool
 }
 
 func (s *server) start(ctx context.Context) error {

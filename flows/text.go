@@ -1,6 +1,8 @@
 package flows
 
 import (
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/witaj/witaj/knowledge"
@@ -111,7 +113,31 @@ func (st *step) gap(q string, res knowledge.Result) {
 	if res.Decision != knowledge.Direct {
 		st.s.Topic = ""
 	}
-	st.emit(Gap{Lang: st.s.Lang, Text: truncateRunes(q, maxStoredRunes), Decision: res.Decision, Guesses: guesses(res)})
+	st.emit(Gap{Lang: st.s.Lang, Text: truncateRunes(scrub(q, st.s.FirstName), maxStoredRunes), Decision: res.Decision, Guesses: guesses(res)})
+}
+
+var (
+	emailRe  = regexp.MustCompile(`\S+@\S+`)
+	linkRe   = regexp.MustCompile(`(?i)\b(https?://|www\.)\S+`)
+	digitsRe = regexp.MustCompile(`\+?\d[\d\s\-./()]*\d|\d`)
+)
+
+// scrub removes what could identify a person from a question kept for
+// editors (an unanswered question outlives /forget): e-mail addresses,
+// links, every number (phone, PESEL, passport, case number), and the
+// user's first name.
+func scrub(q, firstName string) string {
+	q = emailRe.ReplaceAllString(q, "[e-mail]")
+	q = linkRe.ReplaceAllString(q, "[link]")
+	q = digitsRe.ReplaceAllString(q, "#")
+	for _, name := range strings.Fields(firstName) {
+		if len([]rune(name)) < 2 {
+			continue
+		}
+		re := regexp.MustCompile(`(?i)(^|[^\p{L}])` + regexp.QuoteMeta(name) + `($|[^\p{L}])`)
+		q = re.ReplaceAllString(q, "${1}[name]${2}")
+	}
+	return q
 }
 
 func guesses(res knowledge.Result) []string {

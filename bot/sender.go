@@ -145,7 +145,9 @@ func (s *Sender) sendChat(ctx context.Context, chat ChatID) {
 		if !s.takeSlot(ctx) {
 			return
 		}
+		release := s.hold(ctx, chat)
 		err = s.migrants.Send(ctx, chat, m)
+		release()
 		// Record the outcome even when shutting down: a message sent but
 		// not marked would be sent again after a restart.
 		if !s.settle(context.WithoutCancel(ctx), chat, m, err, interval) || ctx.Err() != nil {
@@ -196,6 +198,25 @@ func (s *Sender) settle(ctx context.Context, chat ChatID, m OutMessage, err erro
 			s.log.Warn("drop message", "err", err)
 		}
 		return true
+	case errors.Is(err, ErrMaybeSent):
+		again, merr := s.store.MaybeSent(ctx, chat, m.ID)
+		if merr != nil {
+			s.log.Warn("mark maybe sent", "err", merr)
+			s.deferChat(ctx, chat, now.Add(Backoff(1)))
+			return false
+		}
+		if again {
+			s.metrics.sent("maybe_sent_retry")
+			s.log.Warn("no answer in time; sending once more", "message", m.ID)
+			s.deferChat(ctx, chat, now.Add(Backoff(1)))
+			return false
+		}
+		s.metrics.sent("maybe_sent_dropped")
+		s.log.Error("no answer in time, twice; the message is dropped (it may have arrived)", "message", m.ID)
+		if _, err := s.store.Drop(ctx, chat, m.ID); err != nil {
+			s.log.Warn("drop message", "err", err)
+		}
+		return true
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		// Shutting down: the message stays first in the outbox.
 	default:
@@ -213,6 +234,30 @@ func (s *Sender) settle(ctx context.Context, chat ChatID, m OutMessage, err erro
 		s.deferChat(ctx, chat, now.Add(Backoff(n)))
 	}
 	return false
+}
+
+// hold keeps the chat claimed while a send runs, renewing the claim at a
+// third of the lease, so that no other replica takes the chat and sends
+// the same message. It returns the function that stops renewing.
+func (s *Sender) hold(ctx context.Context, chat ChatID) (release func()) {
+	hctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(max(s.cfg.Lease/3, time.Millisecond))
+		defer t.Stop()
+		for {
+			select {
+			case <-hctx.Done():
+				return
+			case <-t.C:
+				if err := s.store.Hold(hctx, chat, s.now().Add(s.cfg.Lease)); err != nil && hctx.Err() == nil {
+					s.log.Warn("hold chat", "err", err)
+				}
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
 // takeSlot waits for the global rate limiter.

@@ -26,6 +26,8 @@ import (
 // records what was sent and fails as told.
 type fakeMigrants struct {
 	mu    sync.Mutex
+	hang  map[bot.ChatID]chan struct{} // Send to the chat blocks until closed
+	calls map[bot.ChatID]int
 	sent  map[bot.ChatID][]sentMsg
 	fail  map[bot.ChatID][]error // errors to return, in order, per chat
 	panic bool                   // Format panics (a bug in an adapter)
@@ -54,6 +56,16 @@ func (f *fakeMigrants) Format(m bot.Message) []bot.OutMessage {
 }
 
 func (f *fakeMigrants) Send(_ context.Context, chat bot.ChatID, m bot.OutMessage) error {
+	f.mu.Lock()
+	hang := f.hang[chat]
+	if f.calls == nil {
+		f.calls = map[bot.ChatID]int{}
+	}
+	f.calls[chat]++
+	f.mu.Unlock()
+	if hang != nil {
+		<-hang
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	defer f.cond.Broadcast()
@@ -437,4 +449,72 @@ func logOut() io.Writer {
 		return os.Stderr
 	}
 	return io.Discard
+}
+
+// TestMaybeSentAtMostOnceMore: a message whose send timed out (it may
+// have arrived) is sent once more; if that times out too it is dropped,
+// never sent a third time.
+func TestMaybeSentAtMostOnceMore(t *testing.T) {
+	h := newHarness(t)
+	svc := h.service(nil)
+	maybe := fmt.Errorf("send: %w", bot.ErrMaybeSent)
+	h.migrants.failNext(50, maybe)
+	if err := svc.Handle(ctx, command(1, 50, "start", "en")); err != nil {
+		t.Fatal(err)
+	}
+	cfg := fastSend()
+	stop := h.runSender(t, h.sender(cfg))
+	h.migrants.waitSent(t, 50, 1, 10*time.Second)
+	stop()
+
+	h.migrants.failNext(51, maybe, maybe, maybe)
+	if err := svc.Handle(ctx, command(2, 51, "start", "en")); err != nil {
+		t.Fatal(err)
+	}
+	stop = h.runSender(t, h.sender(cfg))
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if n, _ := h.rdb.LLen(ctx, "witaj:{chat:51}:out").Result(); n == 0 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond)
+	stop()
+	if n, _ := h.rdb.LLen(ctx, "witaj:{chat:51}:out").Result(); n != 0 {
+		t.Errorf("the message is still queued after two timeouts")
+	}
+	h.migrants.mu.Lock()
+	left := len(h.migrants.fail[51])
+	h.migrants.mu.Unlock()
+	if left != 1 {
+		t.Errorf("the message was tried %d times, want 2", 3-left)
+	}
+}
+
+// TestHungSendIsNotRepeated: a send that hangs longer than the lease
+// keeps its chat (the claim is renewed while it runs), so a second
+// replica's sender does not send the same message.
+func TestHungSendIsNotRepeated(t *testing.T) {
+	h := newHarness(t)
+	svc := h.service(nil)
+	hang := make(chan struct{})
+	h.migrants.hang = map[bot.ChatID]chan struct{}{52: hang}
+	if err := svc.Handle(ctx, command(1, 52, "start", "en")); err != nil {
+		t.Fatal(err)
+	}
+	cfg := fastSend()
+	cfg.Lease = 150 * time.Millisecond
+	h.runSender(t, h.sender(cfg))
+	h.runSender(t, h.sender(cfg)) // another replica
+	time.Sleep(5 * cfg.Lease)     // the send hangs for several leases
+	close(hang)
+	h.migrants.waitSent(t, 52, 1, 5*time.Second)
+	time.Sleep(3 * cfg.Lease)
+	h.migrants.mu.Lock()
+	calls := h.migrants.calls[52]
+	h.migrants.mu.Unlock()
+	if calls != 1 {
+		t.Errorf("the message was sent %d times, want once", calls)
+	}
 }

@@ -48,6 +48,13 @@ type Store interface {
 	Sent(ctx context.Context, chat ChatID, id string, now time.Time, interval time.Duration) (int, error)
 	// Defer keeps the chat quiet until t (rate limited, platform errors).
 	Defer(ctx context.Context, chat ChatID, t time.Time) error
+	// Hold keeps a claimed chat this sender's until t, while a send runs.
+	Hold(ctx context.Context, chat ChatID, t time.Time) error
+	// MaybeSent records that message id may have been delivered (a
+	// timeout after the request went out). It reports true the first
+	// time: send it once more; false after that: drop it, so that a
+	// message is delivered at most twice.
+	MaybeSent(ctx context.Context, chat ChatID, id string) (bool, error)
 	// Drop removes message id from the head of the outbox without sending
 	// it (the platform rejected it for good) and returns how many remain.
 	Drop(ctx context.Context, chat ChatID, id string) (int, error)

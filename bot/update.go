@@ -67,7 +67,16 @@ var (
 	// ErrRejected: the platform refused the message itself (400); retrying
 	// the same message cannot help.
 	ErrRejected = errors.New("message rejected by the platform")
+	// ErrMaybeSent: the request went out but no answer came in time; the
+	// platform may have delivered the message. It is sent at most once
+	// more.
+	ErrMaybeSent = errors.New("no answer in time; the message may have been sent")
 )
+
+// SendTimeout bounds one call to a platform, well inside the sender's
+// lease (30 s): a hung call must end before another replica may take the
+// chat and send the same message.
+const SendTimeout = 10 * time.Second
 
 // RetryAfterError asks to wait before sending to the chat again
 // (Telegram 429 with retry_after).

@@ -15,7 +15,7 @@ return {'ok', redis.call('GET', KEYS[3]) or ''}
 `
 
 // commitScript: KEYS seen, lock, session, out, audit, blocked, fails,
-// next; ARGV update id, token, now ms, session JSON, retention s, seen
+// next, uncertain; ARGV update id, token, now ms, session JSON, retention s, seen
 // ttl s, forget (0/1), control (0 none, 1 blocked, 2 unblocked), count of
 // outgoing messages, the messages, count of audit records, the records.
 //
@@ -33,7 +33,7 @@ local now = tonumber(ARGV[3])
 local ret = tonumber(ARGV[5])
 local seenTTL = tonumber(ARGV[6])
 if ARGV[7] == '1' then
-  redis.call('DEL', KEYS[1], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8])
+  redis.call('DEL', KEYS[1], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9])
   redis.call('ZADD', KEYS[1], now, ARGV[1])
   redis.call('EXPIRE', KEYS[1], seenTTL)
 else

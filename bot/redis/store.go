@@ -14,6 +14,7 @@
 //	witaj:{chat:<id>}:audit    list    answers shown (≤ 100)  TTL retention
 //	witaj:{chat:<id>}:blocked  string  user blocked the bot   TTL retention
 //	witaj:{chat:<id>}:fails    hash    failed attempts        TTL 25 h
+//	witaj:{chat:<id>}:uncertain hash   ids of messages that may have been sent  TTL retention
 //
 // Global keys, each used alone:
 //
@@ -115,6 +116,7 @@ func (st *Store) Commit(ctx context.Context, chat bot.ChatID, token string, c bo
 	keys := []string{
 		st.chatKey(chat, "seen"), st.chatKey(chat, "lock"), st.chatKey(chat, "session"), st.chatKey(chat, "out"),
 		st.chatKey(chat, "audit"), st.chatKey(chat, "blocked"), st.chatKey(chat, "fails"), st.chatKey(chat, "next"),
+		st.chatKey(chat, "uncertain"),
 	}
 	forget := "0"
 	if c.Forget {
@@ -258,6 +260,31 @@ func (st *Store) Defer(ctx context.Context, chat bot.ChatID, t time.Time) error 
 		return fmt.Errorf("defer chat %d: %w", chat, err)
 	}
 	return nil
+}
+
+// Hold implements bot.Store.
+func (st *Store) Hold(ctx context.Context, chat bot.ChatID, t time.Time) error {
+	err := st.rdb.ZAddXX(ctx, st.key("sendq"), goredis.Z{Score: float64(ms(t)), Member: strconv.FormatInt(int64(chat), 10)}).Err()
+	if err != nil {
+		return fmt.Errorf("hold chat %d: %w", chat, err)
+	}
+	return nil
+}
+
+// MaybeSent implements bot.Store: the mark is a field of the chat's
+// uncertain hash, deleted with the chat.
+func (st *Store) MaybeSent(ctx context.Context, chat bot.ChatID, id string) (bool, error) {
+	key := st.chatKey(chat, "uncertain")
+	var first *goredis.BoolCmd
+	_, err := st.rdb.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+		first = p.HSetNX(ctx, key, id, "1")
+		p.Expire(ctx, key, st.retention)
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("mark maybe sent chat %d: %w", chat, err)
+	}
+	return first.Val(), nil
 }
 
 // Unreachable implements bot.Store.

@@ -50,6 +50,7 @@ func TestContract(t *testing.T) {
 		"commit twice":         testCommitTwice,
 		"release":              testRelease,
 		"pop by id":            testPopByID,
+		"maybe sent":           testMaybeSent,
 	}
 	for name, backend := range backends(t) {
 		t.Run(name, func(t *testing.T) {
@@ -466,5 +467,26 @@ func TestForgetCaseReportsErrors(t *testing.T) {
 	proxy.DropRequestTo([]byte("cases:active"), 1)
 	if _, _, err := st.ForgetCase(ctx, 18); err == nil {
 		t.Fatal("ForgetCase reported success though a delete failed")
+	}
+}
+
+// testMaybeSent: a message that may have been sent is allowed once more;
+// the mark goes with /forget.
+func testMaybeSent(t *testing.T, st *Store, rdb goredis.UniversalClient) {
+	for i, want := range []bool{true, false, false} {
+		again, err := st.MaybeSent(ctx, 19, "1-0")
+		if err != nil || again != want {
+			t.Fatalf("MaybeSent #%d = %v, %v; want %v", i+1, again, err, want)
+		}
+	}
+	if again, _ := st.MaybeSent(ctx, 19, "1-1"); !again {
+		t.Error("another message counted as retried")
+	}
+	mustBegin(t, st, 19, 5, "a")
+	if err := st.Commit(ctx, 19, "a", bot.Commit{UpdateID: 5, Forget: true, Now: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := rdb.Exists(ctx, st.chatKey(19, "uncertain")).Result(); n != 0 {
+		t.Error("/forget left the maybe-sent marks")
 	}
 }

@@ -35,6 +35,8 @@ type Client struct {
 	http    *http.Client
 	log     *slog.Logger
 	metrics *bot.Metrics
+	// sendTimeout bounds one sendMessage (bot.SendTimeout).
+	sendTimeout time.Duration
 }
 
 var _ bot.Migrants = (*Client)(nil)
@@ -51,7 +53,7 @@ func NewClient(token, apiURL string, log *slog.Logger, metrics *bot.Metrics) (*C
 	if err != nil {
 		return nil, fmt.Errorf("telegram client: %w", err)
 	}
-	return &Client{b: b, token: token, apiURL: strings.TrimRight(apiURL, "/"), http: hc, log: log, metrics: metrics}, nil
+	return &Client{b: b, token: token, apiURL: strings.TrimRight(apiURL, "/"), http: hc, log: log, metrics: metrics, sendTimeout: bot.SendTimeout}, nil
 }
 
 // Format implements bot.Migrants: Telegram HTML within 4096 characters
@@ -78,7 +80,14 @@ func (c *Client) Send(ctx context.Context, chat bot.ChatID, m bot.OutMessage) er
 	if len(m.Buttons) > 0 {
 		params.ReplyMarkup = keyboard(m.Buttons)
 	}
-	_, err := c.b.SendMessage(ctx, params)
+	sctx, cancel := context.WithTimeout(ctx, c.sendTimeout)
+	defer cancel()
+	_, err := c.b.SendMessage(sctx, params)
+	if err != nil && ctx.Err() == nil && sctx.Err() != nil {
+		// Our own deadline, not a shutdown: Telegram may have the message.
+		c.metrics.PlatformError("timeout")
+		return fmt.Errorf("telegram sendMessage: %w", bot.ErrMaybeSent)
+	}
 	return c.classify(err)
 }
 

@@ -171,6 +171,25 @@ func TestWebhook(t *testing.T) {
 	}
 }
 
+// TestSendTimeoutMayHaveSent: a send that gets no answer in time ends
+// well inside the sender's lease and says the message may have arrived.
+func TestSendTimeoutMayHaveSent(t *testing.T) {
+	c, srv := newTestClient(t)
+	c.sendTimeout = 50 * time.Millisecond
+	srv.Fail("sendMessage", 0, telegramtest.Slow(time.Second), 1)
+	start := time.Now()
+	err := c.Send(waitCtx(t), 7, bot.OutMessage{ID: "1-0", Text: "hi"})
+	if !errors.Is(err, bot.ErrMaybeSent) {
+		t.Fatalf("Send = %v, want ErrMaybeSent", err)
+	}
+	if d := time.Since(start); d > 500*time.Millisecond {
+		t.Errorf("Send took %v", d)
+	}
+	if err := c.Send(waitCtx(t), 7, bot.OutMessage{ID: "1-0", Text: "hi"}); err != nil {
+		t.Fatalf("second Send: %v", err)
+	}
+}
+
 // TestWebhookAnswersButtonPresses: a button press is answered (its
 // spinner stops) even when Telegram answers more slowly than the update
 // is stored, and Wait waits for that.

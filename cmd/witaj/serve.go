@@ -260,7 +260,8 @@ func (s *server) openSlack(ctx context.Context) (*slack.Desk, error) {
 		s.log.Warn("WITAJ_SLACK_BOT_TOKEN is not set: no consultants; users asking for a person are told none can be reached")
 		return nil, nil
 	}
-	opts := []slackapi.Option{slackapi.OptionAPIURL(s.cfg.SlackAPIURL)}
+	// Every Slack call ends well inside the sender's lease.
+	opts := []slackapi.Option{slackapi.OptionAPIURL(s.cfg.SlackAPIURL), slackapi.OptionHTTPClient(&http.Client{Timeout: bot.SendTimeout})}
 	if s.cfg.SlackAppToken != "" {
 		opts = append(opts, slackapi.OptionAppLevelToken(s.cfg.SlackAppToken))
 	}

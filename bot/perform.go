@@ -18,11 +18,13 @@ const maxFeedback = 4
 // are rendered into messages, the consultants' side is called, and its
 // results are fed back into the engine as events.
 type performer struct {
-	s    *Service
-	ctx  context.Context
-	chat ChatID
-	f    *FAQ
-	now  time.Time
+	s        *Service
+	ctx      context.Context
+	chat     ChatID
+	updateID int64
+	f        *FAQ
+	now      time.Time
+	relays   int // relays so far, for their keys
 
 	messages []Message
 	audit    []AuditRecord
@@ -85,7 +87,9 @@ func (p *performer) one(session flows.Session, a flows.Action) (*flows.Event, er
 		return p.escalate(a)
 	case flows.Relay:
 		if p.s.consultants != nil {
-			delayed, err := p.s.consultants.Relay(p.ctx, p.chat, a)
+			key := fmt.Sprintf("c%d-u%d-r%d", p.chat, p.updateID, p.relays)
+			p.relays++
+			delayed, err := p.s.consultants.Relay(p.ctx, p.chat, key, a)
 			if delayed {
 				p.messages = append(p.messages, p.f.Render.Reply(session.Lang, flows.Reply{Key: "relay.waiting"}))
 			}

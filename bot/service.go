@@ -35,7 +35,9 @@ type Consultants interface {
 	// Relay passes a user's message to the case's thread. delayed reports
 	// that consultants will not see it soon (Slack is failing): the user
 	// is told it waits.
-	Relay(ctx context.Context, chat ChatID, r flows.Relay) (delayed bool, err error)
+	// key identifies this relay (chat, update and action): relaying with
+	// the same key again, as a redelivered update does, posts nothing more.
+	Relay(ctx context.Context, chat ChatID, key string, r flows.Relay) (delayed bool, err error)
 	// Close closes the case at the user's request.
 	Close(ctx context.Context, chat ChatID, c flows.CloseCase) error
 	// Rate records the user's rating of a closed case.
@@ -260,7 +262,7 @@ func (s *Service) decide(ctx context.Context, session flows.Session, u Update) (
 	if u.Reply != "" {
 		actions = append(actions, flows.Reply{Key: u.Reply, Lang: replyLang(c.Session, u)})
 	}
-	p := performer{s: s, ctx: ctx, chat: u.Chat, f: f, now: now}
+	p := performer{s: s, ctx: ctx, chat: u.Chat, updateID: u.ID, f: f, now: now}
 	c.Session, err = p.perform(c.Session, actions)
 	if err != nil {
 		return Commit{}, nil, err

@@ -25,6 +25,7 @@ import (
 //	witaj:cases:active         zset   open and claimed cases; permanent, a chat leaves when its case closes or is forgotten
 //	witaj:{slack:<ch>}:out     list   queued Slack requests of a channel                TTL retention
 //	witaj:{slack:<ch>}:next    string earliest next post to the channel                 TTL ≤ the wait + 1 s
+//	witaj:{slack:<ch>}:ids     set    ids of the requests queued, so none is queued twice  TTL 25 h
 //	witaj:slackq               zset   channels with queued requests; permanent, a channel leaves when its queue empties
 //	witaj:slack:down           string posting to Slack fails                            TTL 10 min
 
@@ -273,16 +274,13 @@ func (st *Store) SlackPush(ctx context.Context, channel string, items ...bot.Sla
 	if len(items) == 0 {
 		return nil
 	}
-	key := st.slackKey(channel, "out")
-	_, err := st.rdb.TxPipelined(ctx, func(p goredis.Pipeliner) error {
-		for _, it := range items {
-			b, _ := json.Marshal(it)
-			p.RPush(ctx, key, string(b))
-		}
-		p.Expire(ctx, key, st.retention)
-		return nil
-	})
-	if err != nil {
+	args := []any{st.retentionSeconds(), int64(SeenTTL / time.Second)}
+	for _, it := range items {
+		b, _ := json.Marshal(it)
+		args = append(args, it.ID, string(b))
+	}
+	keys := []string{st.slackKey(channel, "out"), st.slackKey(channel, "ids")}
+	if err := st.s.push.Run(ctx, st.rdb, keys, args...).Err(); err != nil {
 		return fmt.Errorf("queue for slack %s: %w", channel, err)
 	}
 	return st.rdb.ZAddNX(ctx, st.key("slackq"), goredis.Z{Score: float64(ms(time.Now())), Member: channel}).Err()

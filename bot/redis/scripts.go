@@ -77,6 +77,22 @@ if redis.call('GET', KEYS[2]) == ARGV[2] then redis.call('DEL', KEYS[2]) end
 return n
 `
 
+// pushScript: KEYS queue, ids; ARGV retention s, ids ttl s, then pairs of
+// item id and item JSON. An item whose id was queued before (a retried
+// push whose reply was lost, a redelivered update) is skipped.
+var pushSrc = `
+local n = 0
+for i = 3, #ARGV, 2 do
+  if redis.call('SADD', KEYS[2], ARGV[i]) == 1 then
+    redis.call('RPUSH', KEYS[1], ARGV[i + 1])
+    n = n + 1
+  end
+end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+return n
+`
+
 // releaseScript: KEYS lock; ARGV token. Releases the lock only if the
 // token still holds it.
 var releaseSrc = `
@@ -155,7 +171,7 @@ return 0
 `
 
 type scripts struct {
-	begin, commit, fail, release, due, next, pop, quiet, rate, lead *goredis.Script
+	begin, commit, fail, release, push, due, next, pop, quiet, rate, lead *goredis.Script
 }
 
 func newScripts() scripts {
@@ -164,6 +180,7 @@ func newScripts() scripts {
 		commit:  goredis.NewScript(commitSrc),
 		fail:    goredis.NewScript(failSrc),
 		release: goredis.NewScript(releaseSrc),
+		push:    goredis.NewScript(pushSrc),
 		due:     goredis.NewScript(dueSrc),
 		next:    goredis.NewScript(nextSrc),
 		pop:     goredis.NewScript(popSrc),
@@ -179,7 +196,7 @@ func newScripts() scripts {
 func ScriptSHA(name string) string {
 	s := newScripts()
 	byName := map[string]*goredis.Script{"begin": s.begin, "commit": s.commit, "fail": s.fail, "release": s.release,
-		"due": s.due, "next": s.next, "pop": s.pop, "quiet": s.quiet, "rate": s.rate, "lead": s.lead}
+		"push": s.push, "due": s.due, "next": s.next, "pop": s.pop, "quiet": s.quiet, "rate": s.rate, "lead": s.lead}
 	if sc, ok := byName[name]; ok {
 		return sc.Hash()
 	}

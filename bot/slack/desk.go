@@ -99,13 +99,13 @@ func fallback(c bot.Case) string {
 }
 
 // Relay implements bot.Consultants.
-func (d *Desk) Relay(ctx context.Context, chat bot.ChatID, r flows.Relay) (bool, error) {
+func (d *Desk) Relay(ctx context.Context, chat bot.ChatID, key string, r flows.Relay) (bool, error) {
 	c, err := d.cases.CaseOf(ctx, chat)
 	if err != nil {
 		return false, fmt.Errorf("relay: %w", err)
 	}
 	text := "💬 Migrant: " + r.Text
-	err = d.cases.SlackPush(ctx, c.Channel, bot.SlackItem{ID: itemID(), Kind: bot.SlackReply, Chat: chat,
+	err = d.cases.SlackPush(ctx, c.Channel, bot.SlackItem{ID: key, Kind: bot.SlackReply, Chat: chat,
 		Text: Escape(text), Blocks: encodeBlocks(plainSection(text))})
 	return d.cases.SlackDown(ctx), err
 }

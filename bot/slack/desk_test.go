@@ -209,3 +209,23 @@ func TestSocketModeHandler(t *testing.T) {
 	default:
 	}
 }
+
+// TestRelayOnce: relaying with the same key again (a redelivered update,
+// a push retried after its reply was lost) queues nothing more.
+func TestRelayOnce(t *testing.T) {
+	d, st := newDesk(t)
+	if _, err := d.Open(ctx, 43, flows.Escalate{Lang: knowledge.UK, Question: "q"}); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := d.Relay(ctx, 43, "c43-u7-r0", flows.Relay{Text: "і ще одне"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := d.Relay(ctx, 43, "c43-u8-r0", flows.Relay{Text: "інше"}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := st.SlackBacklog(ctx, "CCONS"); n != 3 {
+		t.Errorf("%d items queued, want the parent and two relays", n)
+	}
+}

@@ -70,8 +70,12 @@ type CaseStore interface {
 	// ChatOfThread returns the chat whose case thread is channel/ts, or
 	// ErrNoCase.
 	ChatOfThread(ctx context.Context, channel, ts string) (ChatID, error)
-	// SetThread records the case's parent message.
+	// SetThread records the case's parent message; ErrNoCase when the
+	// case was forgotten meanwhile (the message must then go).
 	SetThread(ctx context.Context, chat ChatID, channel, ts string) error
+	// CancelQueued removes the chat's requests still queued for channel,
+	// except deletions, and returns how many.
+	CancelQueued(ctx context.Context, channel string, chat ChatID) (int, error)
 	// Claim gives the open case to user unless someone has it; it returns
 	// the case and whether this call claimed it.
 	Claim(ctx context.Context, chat ChatID, user string, now time.Time) (Case, bool, error)

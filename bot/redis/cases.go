@@ -43,6 +43,30 @@ return 1
 `)
 
 // claimSrc: KEYS case; ARGV user, now ms. Claims an open case.
+// setThreadSrc: KEYS case; ARGV channel, ts, retention s. Records the
+// parent message only on a case that still exists: it never recreates a
+// forgotten case.
+var setThreadSrc = goredis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'channel', ARGV[1], 'thread_ts', ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+`)
+
+// cancelSrc: KEYS queue; ARGV chat. Removes the chat's queued requests
+// (not deletions): /forget must stop a parent or relay still waiting for
+// Slack from being posted.
+var cancelSrc = goredis.NewScript(`
+local n = 0
+for _, raw in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  local ok, m = pcall(cjson.decode, raw)
+  if ok and type(m) == 'table' and tostring(m.chat) == ARGV[1] and m.kind ~= 'delete' then
+    n = n + redis.call('LREM', KEYS[1], 0, raw)
+  end
+end
+return n
+`)
+
 var claimSrc = goredis.NewScript(`
 if redis.call('HGET', KEYS[1], 'status') ~= 'open' then return 0 end
 redis.call('HSET', KEYS[1], 'status', 'claimed', 'claimed_by', ARGV[1])
@@ -124,8 +148,12 @@ func (st *Store) ChatOfThread(ctx context.Context, channel, ts string) (bot.Chat
 
 // SetThread implements bot.CaseStore.
 func (st *Store) SetThread(ctx context.Context, chat bot.ChatID, channel, ts string) error {
-	if err := st.rdb.HSet(ctx, st.chatKey(chat, "case"), "channel", channel, "thread_ts", ts).Err(); err != nil {
+	n, err := setThreadSrc.Run(ctx, st.rdb, []string{st.chatKey(chat, "case")}, channel, ts, st.retentionSeconds()).Int()
+	if err != nil {
 		return fmt.Errorf("set thread chat %d: %w", chat, err)
+	}
+	if n == 0 {
+		return bot.ErrNoCase // forgotten while its parent was being posted
 	}
 	if err := st.rdb.Set(ctx, st.key("thread:"+channel+":"+ts), chatMember(chat), st.retention).Err(); err != nil {
 		return fmt.Errorf("index thread chat %d: %w", chat, err)
@@ -227,6 +255,15 @@ func (st *Store) Posted(ctx context.Context, chat bot.ChatID, channel, ts string
 		return nil
 	})
 	return err
+}
+
+// CancelQueued implements bot.CaseStore.
+func (st *Store) CancelQueued(ctx context.Context, channel string, chat bot.ChatID) (int, error) {
+	n, err := cancelSrc.Run(ctx, st.rdb, []string{st.slackKey(channel, "out")}, strconv.FormatInt(int64(chat), 10)).Int()
+	if err != nil {
+		return 0, fmt.Errorf("cancel queued slack requests chat %d: %w", chat, err)
+	}
+	return n, nil
 }
 
 // ForgetCase implements bot.CaseStore.

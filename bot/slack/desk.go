@@ -136,6 +136,21 @@ func (d *Desk) Forget(ctx context.Context, chat bot.ChatID) error {
 	if err != nil {
 		return err
 	}
+	// What still waits for Slack (a parent, relays, notes) is never
+	// posted; what is being posted right now is deleted by the sender,
+	// which finds the case gone.
+	channels := map[string]bool{d.cfg.Channel: true}
+	for _, ch := range d.cfg.LangChannels {
+		channels[ch] = true
+	}
+	if c.Channel != "" {
+		channels[c.Channel] = true
+	}
+	for ch := range channels {
+		if _, err := d.cases.CancelQueued(ctx, ch, chat); err != nil {
+			return err
+		}
+	}
 	byChannel := map[string][]bot.SlackItem{}
 	for _, p := range posts {
 		byChannel[p.Channel] = append(byChannel[p.Channel], bot.SlackItem{ID: itemID(), Kind: bot.SlackDelete, TS: p.TS})

@@ -21,6 +21,7 @@ type Poster interface {
 	UpdateMessageContext(ctx context.Context, channel, ts string, options ...slack.MsgOption) (string, string, string, error)
 	DeleteMessageContext(ctx context.Context, channel, ts string) (string, string, error)
 	GetConversationRepliesContext(ctx context.Context, params *slack.GetConversationRepliesParameters) ([]slack.Message, bool, string, error)
+	GetConversationHistoryContext(ctx context.Context, params *slack.GetConversationHistoryParameters) (*slack.GetConversationHistoryResponse, error)
 }
 
 // Sender delivers the Slack queue: each channel's items in order, about
@@ -128,13 +129,34 @@ func (s *Sender) send(ctx context.Context, ch string, item bot.SlackItem) error 
 	}
 	switch item.Kind {
 	case bot.SlackParent, bot.SlackNotice:
-		_, ts, err := s.api.PostMessageContext(ctx, ch, opts...)
-		if err != nil {
-			return err
+		if item.Kind == bot.SlackParent {
+			if _, err := s.cases.CaseOf(ctx, item.Chat); errors.Is(err, bot.ErrNoCase) {
+				return permanentError{errors.New("case forgotten before its parent was posted")}
+			}
+		}
+		ts := ""
+		if at := s.failedBefore(ch); !at.IsZero() {
+			// The failed attempt may have posted it after all (Slack
+			// answered 500 after posting): find it rather than post twice.
+			ts = s.alreadyInChannel(ctx, ch, item.Text, at.Add(-clockSkew))
+		}
+		if ts == "" {
+			_, posted, err := s.api.PostMessageContext(ctx, ch, opts...)
+			if err != nil {
+				return err
+			}
+			ts = posted
 		}
 		if item.Chat != 0 {
 			if item.Kind == bot.SlackParent {
-				s.warn("record case thread", s.cases.SetThread(ctx, item.Chat, ch, ts))
+				err := s.cases.SetThread(ctx, item.Chat, ch, ts)
+				if errors.Is(err, bot.ErrNoCase) {
+					// /forget came while this was being posted: take it down.
+					_, _, derr := s.api.DeleteMessageContext(ctx, ch, ts)
+					s.warn("delete the parent of a forgotten case", derr)
+					return nil
+				}
+				s.warn("record case thread", err)
 			}
 			s.warn("record slack post", s.cases.Posted(ctx, item.Chat, ch, ts))
 		}
@@ -196,6 +218,23 @@ func (s *Sender) alreadyInThread(ctx context.Context, ch, thread, text string, s
 		}
 	}
 	return false
+}
+
+// alreadyInChannel returns the ts of the bot's top-level message with
+// text posted since since, or "". A case's parent says its case id, so
+// its text is unique.
+func (s *Sender) alreadyInChannel(ctx context.Context, ch, text string, since time.Time) string {
+	h, err := s.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+		ChannelID: ch, Oldest: fmt.Sprintf("%d.000000", since.Unix()), Limit: 200})
+	if err != nil {
+		return ""
+	}
+	for _, m := range h.Messages {
+		if m.BotID != "" && m.Text == text && tsAfter(m.Timestamp, since) {
+			return m.Timestamp
+		}
+	}
+	return ""
 }
 
 // tsAfter reports whether a Slack ts ("1795444233.000100") is at or after t.

@@ -22,11 +22,12 @@ import (
 // instance is a `witaj serve` running in-process against a fake Telegram
 // and a real redis-server.
 type instance struct {
-	tg     *telegramtest.Server
-	admin  string
-	listen string
-	stop   func() error
-	stderr *syncBuffer
+	tg        *telegramtest.Server
+	redisAddr string
+	admin     string
+	listen    string
+	stop      func() error
+	stderr    *syncBuffer
 }
 
 type syncBuffer struct {
@@ -60,7 +61,7 @@ func freeAddr(t *testing.T) string {
 // until it is ready.
 func startServe(t *testing.T, tg *telegramtest.Server, redisAddr string, extra map[string]string) *instance {
 	t.Helper()
-	in := &instance{tg: tg, admin: freeAddr(t), listen: freeAddr(t), stderr: &syncBuffer{}}
+	in := &instance{tg: tg, redisAddr: redisAddr, admin: freeAddr(t), listen: freeAddr(t), stderr: &syncBuffer{}}
 	env := map[string]string{
 		"WITAJ_TELEGRAM_TOKEN":     "123:test",
 		"WITAJ_TELEGRAM_API_URL":   tg.URL(),

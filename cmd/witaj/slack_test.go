@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/go-telegram/bot/models"
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/witaj/witaj/bot/redis/redistest"
 	"github.com/witaj/witaj/bot/slack/slackfake"
@@ -332,5 +333,91 @@ func TestReconcileLostReply(t *testing.T) {
 	d.say(telegramtest.Command(d.user, "help", ""), 1)
 	if n := strings.Count(strings.Join(visible(d.tg.Sent(d.chat)), "\n"), "Sorry for the wait"); n != 1 {
 		t.Errorf("reply delivered %d times", n)
+	}
+}
+
+// TestParentPostedDespite500: Slack posts a case's parent but answers
+// 500; the retry finds the post instead of posting a second parent, and
+// /forget deletes it.
+func TestParentPostedDespite500(t *testing.T) {
+	d := startDesk(t, "uk", 706)
+	d.say(telegramtest.Command(d.user, "start", "uk"), 1)
+	d.slack.Fail("chat.postMessage", slackfake.Failure{Status: http.StatusInternalServerError, Commit: true}, 1)
+	d.say(telegramtest.Command(d.user, "human", ""), 1)
+	d.say(telegramtest.Callback(d.user, "c", "consent:yes", 1), 2)
+	d.say(telegramtest.Text(d.user, "моє питання"), 0)
+	err := d.slack.WaitFor(d.ctx(), func(s *slackfake.Server) bool {
+		for _, p := range s.Posts() {
+			if p.ThreadTS != "" && strings.Contains(p.Text, "моє питання") {
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil {
+		t.Fatalf("the relay never reached the thread: %+v", d.slack.Posts())
+	}
+	parents := 0
+	for _, p := range d.slack.Posts() {
+		if p.ThreadTS == "" && strings.Contains(p.Text, "case W-") {
+			parents++
+		}
+	}
+	if parents != 1 {
+		t.Errorf("%d parent messages posted, want 1: %+v", parents, d.slack.Posts())
+	}
+	d.say(telegramtest.Command(d.user, "forget", ""), 1)
+	d.say(telegramtest.Callback(d.user, "f", "forget:yes", 1), 1)
+	err = d.slack.WaitFor(d.ctx(), func(s *slackfake.Server) bool {
+		for _, p := range s.Posts() {
+			if strings.Contains(p.Text, "case W-") && p.ThreadTS == "" && !p.Deleted {
+				return false
+			}
+		}
+		return true
+	})
+	if err != nil {
+		t.Errorf("the parent was not deleted: %+v", d.slack.Posts())
+	}
+}
+
+// TestForgetWhileSlackDown: /forget while the case's parent still waits
+// for Slack: it is never posted, and no key of the case comes back.
+func TestForgetWhileSlackDown(t *testing.T) {
+	d := startDesk(t, "ru", 707)
+	d.say(telegramtest.Command(d.user, "start", "ru"), 1)
+	d.slack.Fail("chat.postMessage", slackfake.Failure{Status: http.StatusInternalServerError}, 0)
+	d.say(telegramtest.Command(d.user, "human", ""), 1)
+	d.say(telegramtest.Callback(d.user, "c", "consent:yes", 1), 2)
+	d.say(telegramtest.Text(d.user, "моё личное сообщение"), 0)
+	d.say(telegramtest.Command(d.user, "forget", ""), 1)
+	d.say(telegramtest.Callback(d.user, "f", "forget:yes", 1), 1)
+	d.slack.ClearFailures()
+	// Wait for the notice that the case was deleted: everything queued
+	// before it has had its turn.
+	err := d.slack.WaitFor(d.ctx(), func(s *slackfake.Server) bool {
+		for _, p := range s.Posts() {
+			if strings.Contains(p.Text, "deleted at the migrant's request") {
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil {
+		t.Fatalf("no deletion notice: %+v", d.slack.Posts())
+	}
+	time.Sleep(300 * time.Millisecond)
+	for _, p := range d.slack.Posts() {
+		if !p.Deleted && (strings.Contains(p.Text, "case W-") || strings.Contains(p.Text, "личное")) {
+			t.Errorf("posted after /forget: %+v", p)
+		}
+	}
+	rdb := goredis.NewClient(&goredis.Options{Addr: d.redisAddr})
+	defer rdb.Close()
+	keys, _ := rdb.Keys(context.Background(), "witaj:{chat:707}:*").Result()
+	for _, k := range keys {
+		if !strings.HasSuffix(k, ":next") && !strings.HasSuffix(k, ":seen") {
+			t.Errorf("after /forget key %s remains", k)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package slackfake
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
 )
 
 // maxBlocks is Slack's limit on blocks per message.
@@ -160,6 +161,36 @@ func (s *Server) conversationReplies(p params) reply {
 		"has_more":          false,
 		"response_metadata": map[string]any{"next_cursor": ""},
 	})
+}
+
+// conversationHistory returns the channel's live top-level messages,
+// newest first, at or after oldest; other paging arguments are ignored.
+func (s *Server) conversationHistory(p params) reply {
+	channel, oldest := p.Get("channel"), p.Get("oldest")
+	if channel == "" {
+		return slackError("channel_not_found")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	msgs := []any{}
+	for i := len(s.msgs) - 1; i >= 0; i-- {
+		m := s.msgs[i]
+		if m.Channel != channel || m.Deleted || (m.ThreadTS != "" && m.ThreadTS != m.TS) {
+			continue
+		}
+		if oldest != "" && tsLess(m.TS, oldest) {
+			continue
+		}
+		msgs = append(msgs, s.wireLocked(m))
+	}
+	return ok(map[string]any{"messages": msgs, "has_more": false, "response_metadata": map[string]any{"next_cursor": ""}})
+}
+
+// tsLess compares two Slack timestamps ("1795444233.000100").
+func tsLess(a, b string) bool {
+	fa, errA := strconv.ParseFloat(a, 64)
+	fb, errB := strconv.ParseFloat(b, 64)
+	return errA == nil && errB == nil && fa < fb
 }
 
 // wireLocked is m as Slack's API returns a message; a thread parent carries

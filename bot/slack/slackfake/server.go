@@ -188,6 +188,8 @@ func (s *Server) call(method, token string, p params) reply {
 		return s.conversationMembers(p)
 	case "conversations.replies":
 		return s.conversationReplies(p)
+	case "conversations.history":
+		return s.conversationHistory(p)
 	case "users.info":
 		return s.userInfo(p)
 	}

@@ -21,6 +21,8 @@ import (
 type Server struct {
 	Addr string
 	cmd  *exec.Cmd
+	args []string // to start it again
+	bin  string
 }
 
 var installOnce sync.Once
@@ -31,6 +33,36 @@ var installOnce sync.Once
 // otherwise fails the test with the command to run.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
+	return start(tb, "--appendonly", "no")
+}
+
+// StartAOF runs a redis-server that writes every command to its
+// append-only file before answering, so that Restart loses nothing, as a
+// production Redis with appendfsync always.
+func StartAOF(tb testing.TB) *Server {
+	tb.Helper()
+	return start(tb, "--appendonly", "yes", "--appendfsync", "always")
+}
+
+// Restart kills the server (as a crash would) and starts it again on the
+// same port and data directory.
+func (s *Server) Restart(tb testing.TB) {
+	tb.Helper()
+	s.Stop()
+	cmd := exec.Command(s.bin, s.args...)
+	if err := cmd.Start(); err != nil {
+		tb.Fatalf("restart redis-server: %v", err)
+	}
+	s.cmd = cmd
+	tb.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	s.waitReady(tb)
+}
+
+func start(tb testing.TB, persistence ...string) *Server {
+	tb.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		installOnce.Do(install)
@@ -40,12 +72,13 @@ func Start(tb testing.TB) *Server {
 	}
 	port := freePort(tb)
 	dir := tb.TempDir()
-	cmd := exec.Command(bin, "--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--dir", dir, "--logfile", filepath.Join(dir, "redis.log"))
+	args := append([]string{"--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "",
+		"--dir", dir, "--logfile", filepath.Join(dir, "redis.log")}, persistence...)
+	cmd := exec.Command(bin, args...)
 	if err := cmd.Start(); err != nil {
 		tb.Fatalf("start redis-server: %v", err)
 	}
-	srv := &Server{Addr: fmt.Sprintf("127.0.0.1:%d", port), cmd: cmd}
+	srv := &Server{Addr: fmt.Sprintf("127.0.0.1:%d", port), cmd: cmd, args: args, bin: bin}
 	tb.Cleanup(func() {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()

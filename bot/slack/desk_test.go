@@ -229,3 +229,42 @@ func TestRelayOnce(t *testing.T) {
 		t.Errorf("%d items queued, want the parent and two relays", n)
 	}
 }
+
+// TestRelayIsPlainText: the migrant's words go to Slack as plain_text,
+// never mrkdwn, so that nothing in them can format, mention or link.
+func TestRelayIsPlainText(t *testing.T) {
+	d, st := newDesk(t)
+	if _, err := d.Open(ctx, 44, flows.Escalate{Lang: knowledge.PL, Question: "q"}); err != nil {
+		t.Fatal(err)
+	}
+	text := "<!channel> *bold* <https://evil.example|click>"
+	if _, err := d.Relay(ctx, 44, "c44-u1-r0", flows.Relay{Text: text}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.SlackSent(ctx, "CCONS", mustNextSlack(t, st).ID, time.Now(), 0); err != nil { // the parent
+		t.Fatal(err)
+	}
+	it := mustNextSlack(t, st)
+	var blocks []map[string]any
+	if err := json.Unmarshal(it.Blocks, &blocks); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range blocks {
+		txt, _ := b["text"].(map[string]any)
+		if txt["type"] != "plain_text" {
+			t.Errorf("relay block %v is not plain_text", b)
+		}
+	}
+	if strings.Contains(it.Text, "<!channel>") || strings.Contains(it.Text, "<https://") {
+		t.Errorf("fallback text not escaped: %q", it.Text)
+	}
+}
+
+func mustNextSlack(t *testing.T, st *redis.Store) bot.SlackItem {
+	t.Helper()
+	it, _, err := st.SlackNext(ctx, "CCONS", time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return it
+}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -256,4 +257,39 @@ type alwaysLead struct{}
 
 func (alwaysLead) Lead(context.Context, string, string, time.Duration) (bool, error) {
 	return true, nil
+}
+
+// TestPollerKeepsFailedUpdates: an update the service could not store is
+// not confirmed; the poller tries it again until it is stored.
+func TestPollerKeepsFailedUpdates(t *testing.T) {
+	c, srv := newTestClient(t)
+	rec := &recorder{fail: errors.New("redis down")}
+	p := NewPoller(c, rec, alwaysLead{}, "me", quiet())
+	p.Retry = 10 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { p.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	id := srv.QueueUpdate(telegramtest.Text(telegramtest.User(9, "Ivan", "ru"), "песель"))
+	wctx := waitCtx(t)
+	if _, err := srv.WaitRequests(wctx, "getUpdates", 3); err != nil {
+		t.Fatal(err)
+	}
+	for _, off := range srv.Offsets() {
+		if off > id {
+			t.Fatalf("offset %d confirmed update %d, which was never stored", off, id)
+		}
+	}
+	rec.mu.Lock()
+	rec.fail = nil
+	rec.mu.Unlock()
+	err := srv.WaitFor(wctx, func(s *telegramtest.Server) bool {
+		return slices.ContainsFunc(s.Offsets(), func(o int64) bool { return o > id })
+	})
+	if err != nil {
+		t.Fatalf("update never confirmed once stored: %v", err)
+	}
+	if got := rec.updates(); len(got) != 1 {
+		t.Errorf("handled %d times once stored, want 1", len(got))
+	}
 }

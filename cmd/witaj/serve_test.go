@@ -292,8 +292,14 @@ func TestServeWebhook(t *testing.T) {
 	if err := a.stop(); err != nil {
 		t.Errorf("serve exit: %v", err)
 	}
-	if strings.Contains(a.stderr.String(), "pesel") {
-		t.Errorf("a user's message text reached the log:\n%s", a.stderr)
+	if err := b.stop(); err != nil {
+		t.Errorf("serve exit: %v", err)
+	}
+	// "pesel" went to replica b: read the log of both.
+	for _, in := range []*instance{a, b} {
+		if strings.Contains(strings.ToLower(in.stderr.String()), "pesel") {
+			t.Errorf("a user's message text reached the log:\n%s", in.stderr)
+		}
 	}
 }
 

@@ -34,6 +34,9 @@ type Button struct {
 type Renderer struct {
 	kb  *knowledge.Base
 	cat *locales.Catalog
+	// Missing, when set, hears of a message the catalogue lacks in a
+	// language (the user then reads the English one): for the log.
+	Missing func(lang knowledge.Lang, key string, err error)
 }
 
 // NewRenderer returns a renderer for answers from kb and texts from cat.
@@ -63,7 +66,10 @@ func (r *Renderer) Text(lang knowledge.Lang, key string, data flows.Data) string
 			d[k] = v
 		}
 	}
-	s, _ := r.cat.Text(string(lang), key, d)
+	s, err := r.cat.Text(string(lang), key, d)
+	if err != nil && r.Missing != nil {
+		r.Missing(lang, key, err)
+	}
 	return s
 }
 

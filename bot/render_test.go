@@ -3,6 +3,7 @@ package bot
 import (
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/witaj/witaj/flows"
@@ -38,5 +39,30 @@ func TestAfterHoursInUsersLanguage(t *testing.T) {
 		if !strings.Contains(got, tt.want) {
 			t.Errorf("%s: %q lacks %q", tt.lang, got, tt.want)
 		}
+	}
+}
+
+// TestMissingTranslationIsReported: a message missing in the user's
+// language falls back to English (never its id) and is reported.
+func TestMissingTranslationIsReported(t *testing.T) {
+	fsys := fstest.MapFS{
+		"en.yaml": {Data: []byte("hello: \"Hello\"\nonly_en: \"Only in English\"\n")},
+		"pl.yaml": {Data: []byte("hello: \"Cześć\"\n")},
+	}
+	cat, err := locales.Load(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewRenderer(nil, cat)
+	var missing []string
+	r.Missing = func(lang knowledge.Lang, key string, _ error) { missing = append(missing, string(lang)+" "+key) }
+	if got := r.Text(knowledge.PL, "hello", nil); got != "Cześć" {
+		t.Errorf("hello = %q", got)
+	}
+	if got := r.Text(knowledge.PL, "only_en", nil); got != "Only in English" {
+		t.Errorf("only_en in Polish = %q, want the English text", got)
+	}
+	if len(missing) != 1 || missing[0] != "pl only_en" {
+		t.Errorf("reported %v, want [pl only_en]", missing)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/witaj/witaj/knowledge"
 )
 
 func readDialogues(tb testing.TB, path string) []DialogueTurn {
@@ -153,5 +155,33 @@ func TestTopicExpires(t *testing.T) {
 	_, late := e.Step(s, Event{Kind: TextMessage, Text: "how much does it cost?"}, evalStart.Add(2*time.Hour))
 	if o := OutcomeOf(late); len(o.Answers) > 0 {
 		t.Errorf("2 hours later the old topic still answers: %s", o.Describe())
+	}
+}
+
+// TestLanguageFromApp: the app's language_code picks the first reply's
+// language; anything else gets English with the language picker, and a
+// choice made once stays.
+func TestLanguageFromApp(t *testing.T) {
+	e := testEngine(t)
+	tests := []struct {
+		hint string
+		want knowledge.Lang
+	}{
+		{"uk-UA", knowledge.UK}, {"ru", knowledge.RU}, {"pl", knowledge.PL}, {"en-GB", knowledge.EN},
+		{"", knowledge.EN}, {"de", knowledge.EN}, {"be", knowledge.RU},
+	}
+	for _, tt := range tests {
+		s, acts := e.Step(Session{}, Event{Kind: CommandMessage, Command: "start", LangHint: tt.hint}, evalStart)
+		if s.Lang != tt.want || s.LangConfirmed || s.Awaiting != AwaitLanguage {
+			t.Errorf("hint %q: lang %s confirmed %v awaiting %q, want %s and the picker", tt.hint, s.Lang, s.LangConfirmed, s.Awaiting, tt.want)
+		}
+		if r, ok := acts[0].(Reply); !ok || r.Key != "lang.choose" {
+			t.Errorf("hint %q: first action %v, want the language picker", tt.hint, acts[0])
+		}
+		s, _ = e.Step(s, Event{Kind: ButtonPress, Data: "lang:pl", LangHint: tt.hint}, evalStart)
+		s, _ = e.Step(s, Event{Kind: TextMessage, Text: "hello", LangHint: tt.hint}, evalStart)
+		if s.Lang != knowledge.PL || !s.LangConfirmed {
+			t.Errorf("hint %q: after choosing Polish the language is %s", tt.hint, s.Lang)
+		}
 	}
 }

@@ -490,3 +490,26 @@ func testMaybeSent(t *testing.T, st *Store, rdb goredis.UniversalClient) {
 		t.Error("/forget left the maybe-sent marks")
 	}
 }
+
+// TestRetention: an inactive chat's data is gone once the retention
+// period has passed (miniredis's clock is moved forward).
+func TestRetention(t *testing.T) {
+	m := miniredis.RunT(t)
+	rdb := goredis.NewClient(&goredis.Options{Addr: m.Addr()})
+	defer rdb.Close()
+	st := New(rdb, Options{Retention: 30 * 24 * time.Hour})
+	mustBegin(t, st, 20, 1, "a")
+	s := flows.Session{Schema: flows.SchemaVersion, Lang: knowledge.UK}
+	if err := st.Commit(ctx, 20, "a", bot.Commit{UpdateID: 1, Session: s, Now: t0, Out: []bot.OutMessage{msg("1-0", "x")},
+		Audit: []bot.AuditRecord{{Ref: "legal.pesel@1", At: t0}}}); err != nil {
+		t.Fatal(err)
+	}
+	m.FastForward(29 * 24 * time.Hour)
+	if len(chatKeys(t, st, rdb, 20)) == 0 {
+		t.Fatal("data gone before the retention period")
+	}
+	m.FastForward(2 * 24 * time.Hour)
+	if keys := chatKeys(t, st, rdb, 20); len(keys) != 0 {
+		t.Errorf("after the retention period keys remain: %v", keys)
+	}
+}

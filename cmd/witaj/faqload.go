@@ -49,7 +49,11 @@ func (f *faqSource) load() (*bot.FAQ, knowledge.Version, error) {
 		return nil, knowledge.Version{}, fmt.Errorf("FAQ %s: %w", or(f.dir, "built-in"), err)
 	}
 	m := knowledge.NewMatcher(base, knowledge.DefaultThresholds())
-	return &bot.FAQ{Engine: flows.New(base, m, f.flows), Render: bot.NewRenderer(base, f.cat)}, base.Version(), nil
+	r := bot.NewRenderer(base, f.cat)
+	r.Missing = func(lang knowledge.Lang, key string, err error) {
+		f.log.Error("missing translation: the user read the English text", "lang", lang, "key", key, "err", err)
+	}
+	return &bot.FAQ{Engine: flows.New(base, m, f.flows), Render: r}, base.Version(), nil
 }
 
 // reload loads the FAQ again and hands it to use when it is good.

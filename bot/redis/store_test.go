@@ -445,6 +445,18 @@ func TestConnect(t *testing.T) {
 	if _, err := Connect("redis+cluster://127.0.0.1:7000?addr=127.0.0.1:7001"); err != nil {
 		t.Errorf("cluster URL: %v", err)
 	}
+	// go-redis's own retries are off: a write whose reply was lost must
+	// not run twice behind witaj's back.
+	c, _ := Connect("redis://" + srv.Addr)
+	if n := c.(*goredis.Client).Options().MaxRetries; n != 0 {
+		t.Errorf("MaxRetries = %d, want 0 (go-redis's default is 3)", n)
+	}
+	c.Close()
+	c, _ = Connect("redis://" + srv.Addr + "?max_retries=2")
+	if n := c.(*goredis.Client).Options().MaxRetries; n != 2 {
+		t.Errorf("max_retries=2 in the URL gave %d", n)
+	}
+	c.Close()
 	if _, err := Connect("redis+sentinel://127.0.0.1:26379?master_name=m"); err != nil {
 		t.Errorf("sentinel URL: %v", err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -13,10 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-telegram/bot/models"
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/witaj/witaj/bot/redis"
 	"github.com/witaj/witaj/bot/redis/redistest"
+	"github.com/witaj/witaj/bot/slack/slackfake"
 	"github.com/witaj/witaj/bot/telegram/telegramtest"
 )
 
@@ -26,6 +29,18 @@ import (
 // update answered (0 lost), none answered twice (0 duplicated, except the
 // documented "at most once more" after kill -9), and no key left without
 // an expiry. Windows are short so that the suite fits in CI.
+
+// soak lengthens the fault windows to the (Redis paused 30 s,
+// 6 s latency): go test ./cmd/witaj -run TestFaults -faults.soak
+var soak = flag.Bool("faults.soak", false, "run the fault suite with long windows")
+
+// window is short in CI and long when soaking.
+func window(short, long time.Duration) time.Duration {
+	if *soak {
+		return long
+	}
+	return short
+}
 
 var (
 	buildOnce sync.Once
@@ -218,18 +233,18 @@ func TestFaults(t *testing.T) {
 		{name: "connection reset after commit", lastRound: true, fault: func(t *testing.T, r *faultRig, _ **proc) {
 			r.proxy.LoseReplyTo([]byte(redis.ScriptSHA("commit")), 8)
 		}},
-		{name: "redis paused 3s", fault: func(t *testing.T, r *faultRig, _ **proc) {
+		{name: "redis paused", fault: func(t *testing.T, r *faultRig, _ **proc) {
 			time.Sleep(200 * time.Millisecond)
 			r.proxy.Pause()
-			time.Sleep(3 * time.Second)
+			time.Sleep(window(3*time.Second, 30*time.Second))
 			r.proxy.Resume()
-		}},
-		{name: "redis 4s latency", fault: func(t *testing.T, r *faultRig, _ **proc) {
+		}, timeout: 90 * time.Second},
+		{name: "redis latency", fault: func(t *testing.T, r *faultRig, _ **proc) {
 			time.Sleep(200 * time.Millisecond)
-			r.proxy.Delay(4 * time.Second)
-			time.Sleep(5 * time.Second)
+			r.proxy.Delay(window(4*time.Second, 6*time.Second))
+			time.Sleep(window(5*time.Second, 20*time.Second))
 			r.proxy.Delay(0)
-		}, timeout: 60 * time.Second},
+		}, timeout: 90 * time.Second},
 		{name: "redis restarted with AOF", aof: true, fault: func(t *testing.T, r *faultRig, _ **proc) {
 			time.Sleep(300 * time.Millisecond)
 			r.redis.Restart(t)
@@ -289,4 +304,182 @@ func tail(s string, n int) string {
 		return s
 	}
 	return s[len(s)-n:]
+}
+
+// TestFaultsSlack: migrants' messages reach their case threads once while
+// Slack fails: 500, 429, a hang longer than the send timeout, and 500
+// after posting.
+func TestFaultsSlack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives the built binary")
+	}
+	const chats, perChat = 4, 3
+	scenarios := []struct {
+		name  string
+		fault func(sl *slackfake.Server)
+	}{
+		{"slack 500", func(sl *slackfake.Server) {
+			sl.Fail("chat.postMessage", slackfake.Failure{Status: http.StatusInternalServerError}, 3)
+		}},
+		{"slack 429", func(sl *slackfake.Server) {
+			sl.Fail("chat.postMessage", slackfake.Failure{Status: http.StatusTooManyRequests, RetryAfter: 1}, 2)
+		}},
+		{"slack 500 after posting", func(sl *slackfake.Server) {
+			sl.Fail("chat.postMessage", slackfake.Failure{Status: http.StatusInternalServerError, Commit: true}, 2)
+		}},
+		{"slack hang", func(sl *slackfake.Server) {
+			sl.Fail("chat.postMessage", slackfake.Failure{Delay: 12 * time.Second, Commit: true}, 1)
+		}},
+	}
+	for _, sc := range scenarios {
+		t.Run(strings.ReplaceAll(sc.name, " ", "_"), func(t *testing.T) {
+			r := newFaultRig(t, false)
+			sl := slackfake.New(t)
+			sl.SetMembers(consultants, "UCONS1")
+			for k, v := range map[string]string{
+				"WITAJ_SLACK_BOT_TOKEN": "xoxb-test", "WITAJ_SLACK_API_URL": sl.APIURL(), "WITAJ_SLACK_CHANNEL": consultants,
+				"WITAJ_SLACK_SIGNING_SECRET": slackSecret, "WITAJ_SLACK_RATE": "50", "WITAJ_HOURS": "Mon-Sun 00:00-24:00",
+			} {
+				r.env[k] = v
+			}
+			p := startProc(t, r.env)
+			defer p.stop()
+			users := make([]models.User, chats)
+			for i := range users {
+				users[i] = telegramtest.User(int64(9100+i), "Test", "en")
+				r.tg.QueueUpdate(telegramtest.Command(users[i], "start", "en"))
+				r.tg.QueueUpdate(telegramtest.Command(users[i], "human", ""))
+				r.tg.QueueUpdate(telegramtest.Callback(users[i], fmt.Sprintf("cb%d", i), "consent:yes", 1))
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := sl.WaitFor(ctx, func(s *slackfake.Server) bool { return len(s.Posts()) >= chats }); err != nil {
+				t.Fatalf("cases never reached Slack: %v", err)
+			}
+			sc.fault(sl)
+			for n := range perChat {
+				for i := range users {
+					r.tg.QueueUpdate(telegramtest.Text(users[i], fmt.Sprintf("msg-%d-%d", i, n)))
+				}
+			}
+			want := func(s *slackfake.Server) bool {
+				texts := allTexts(s)
+				for i := range users {
+					for n := range perChat {
+						if !strings.Contains(texts, fmt.Sprintf("msg-%d-%d", i, n)) {
+							return false
+						}
+					}
+				}
+				return true
+			}
+			ctx2, cancel2 := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel2()
+			if err := sl.WaitFor(ctx2, want); err != nil {
+				t.Errorf("relays never all arrived: %v", err)
+			}
+			time.Sleep(time.Second)
+			texts := allTexts(sl)
+			lost, dup, parents := 0, 0, 0
+			for i := range users {
+				for n := range perChat {
+					c := strings.Count(texts, fmt.Sprintf("msg-%d-%d\n", i, n))
+					lost += max(0, 1-c)
+					dup += max(0, c-1)
+				}
+			}
+			for _, post := range sl.Posts() {
+				if post.ThreadTS == "" && strings.Contains(post.Text, "case W-") && !post.Deleted {
+					parents++
+				}
+			}
+			t.Logf("%s: relays %d, lost %d, duplicated %d, case parents %d (want %d)", sc.name, chats*perChat, lost, dup, parents, chats)
+			if lost > 0 || dup > 0 || parents != chats {
+				t.Errorf("lost %d, duplicated %d relays; %d parents for %d cases", lost, dup, parents, chats)
+			}
+		})
+	}
+}
+
+// allTexts joins the text of every live Slack post, one a line.
+func allTexts(s *slackfake.Server) string {
+	var b strings.Builder
+	for _, p := range s.Posts() {
+		if !p.Deleted {
+			b.WriteString(p.Text + "\n")
+		}
+	}
+	return b.String()
+}
+
+// TestFaultsTwoReplicas: two replicas behind a round-robin balancer get a
+// chat's updates a few milliseconds apart; each chat's replies come in
+// the order of its updates, once each.
+func TestFaultsTwoReplicas(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives the built binary")
+	}
+	r := newFaultRig(t, false)
+	r.env["WITAJ_TELEGRAM_WEBHOOK_URL"] = "https://witaj.example.org/hook"
+	r.env["WITAJ_TELEGRAM_WEBHOOK_SECRET"] = "hook-secret"
+	a := startProc(t, r.env)
+	defer a.stop()
+	envB := map[string]string{}
+	for k, v := range r.env {
+		envB[k] = v
+	}
+	envB["WITAJ_ADMIN_LISTEN"], envB["WITAJ_LISTEN"] = freeAddr(t), freeAddr(t)
+	b := startProc(t, envB)
+	defer b.stop()
+	listens := []string{r.env["WITAJ_LISTEN"], envB["WITAJ_LISTEN"]}
+	// Commands whose replies tell them apart, in this order per chat.
+	seq := []string{"help", "privacy", "menu", "help", "privacy", "menu"}
+	const chats = 10
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for c := range chats {
+		wg.Go(func() {
+			user := telegramtest.User(int64(9200+c), "Test", "en")
+			for i, cmd := range seq {
+				u := r.tg.Stamp(telegramtest.Command(user, cmd, ""))
+				for {
+					resp, err := r.tg.PostWebhook(ctx, "http://"+listens[(c+i)%2]+"/hook", "hook-secret", u)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					resp.Body.Close()
+					if resp.StatusCode == http.StatusOK {
+						break
+					}
+					time.Sleep(20 * time.Millisecond) // Telegram redelivers
+				}
+				time.Sleep(3 * time.Millisecond)
+			}
+		})
+	}
+	wg.Wait()
+	r.settle(chatIDs(9200, chats), len(seq), 20*time.Second)
+	marks := map[string]string{"help": "/menu", "privacy": "What witaj keeps", "menu": "Choose a topic"}
+	for c := range chats {
+		sent := r.tg.Sent(int64(9200 + c))
+		if len(sent) != len(seq) {
+			t.Errorf("chat %d: %d replies, want %d", 9200+c, len(sent), len(seq))
+			continue
+		}
+		for i, cmd := range seq {
+			if !strings.Contains(sent[i].Visible, marks[cmd]) {
+				t.Errorf("chat %d reply %d is not the answer to /%s: %.80q", 9200+c, i, cmd, sent[i].Visible)
+			}
+		}
+	}
+}
+
+func chatIDs(first int64, n int) []int64 {
+	ids := make([]int64, n)
+	for i := range ids {
+		ids[i] = first + int64(i)
+	}
+	return ids
 }

@@ -421,3 +421,39 @@ func TestForgetWhileSlackDown(t *testing.T) {
 		}
 	}
 }
+
+// TestNotRelayed: the bot's own messages, bot_message, message_changed
+// and message_deleted events, and channel messages outside a case thread
+// never reach the migrant.
+func TestNotRelayed(t *testing.T) {
+	d := startDesk(t, "en", 708)
+	d.say(telegramtest.Command(d.user, "start", "en"), 1)
+	d.say(telegramtest.Command(d.user, "human", ""), 1)
+	d.say(telegramtest.Callback(d.user, "c", "consent:yes", 1), 2)
+	parent := d.posts(1)[0]
+	events := [][]byte{
+		slackfake.BotMessageEvent("Ev1", consultants, "BOTHER", "from another bot", parent.TS),
+		slackfake.MessageEvent("Ev2", consultants, slackfake.BotUserID, "witaj's own message", parent.TS),
+		slackfake.MessageChangedEvent("Ev3", consultants, "UCONS1", "1.000001", parent.TS, "old", "edited text"),
+		slackfake.MessageDeletedEvent("Ev4", consultants, "UCONS1", "1.000002", parent.TS, "deleted text"),
+		slackfake.ChannelMessageEvent("Ev5", consultants, "UCONS1", "a message outside any thread"),
+	}
+	for _, ev := range events {
+		if code := d.event(ev); code != http.StatusOK {
+			t.Fatalf("event: %d", code)
+		}
+	}
+	// A real reply after them: it arrives, and it is the only one.
+	if code := d.event(slackfake.MessageEvent("Ev6", consultants, "UCONS1", "the real reply", parent.TS)); code != http.StatusOK {
+		t.Fatal(code)
+	}
+	got := d.replies(1)
+	mustContain(t, "real reply", got, "the real reply")
+	time.Sleep(300 * time.Millisecond)
+	all := strings.Join(visible(d.tg.Sent(d.chat)), "\n")
+	for _, bad := range []string{"another bot", "own message", "edited text", "deleted text", "outside any thread"} {
+		if strings.Contains(all, bad) {
+			t.Errorf("relayed to the migrant: %q", bad)
+		}
+	}
+}

@@ -457,3 +457,21 @@ func TestNotRelayed(t *testing.T) {
 		}
 	}
 }
+
+// TestSlackAckedWhileTelegramSlow: a consultant's reply is acknowledged
+// to Slack within 3 s even when Telegram takes 10 s to answer.
+func TestSlackAckedWhileTelegramSlow(t *testing.T) {
+	d := startDesk(t, "en", 709)
+	d.say(telegramtest.Command(d.user, "start", "en"), 1)
+	d.say(telegramtest.Command(d.user, "human", ""), 1)
+	d.say(telegramtest.Callback(d.user, "c", "consent:yes", 1), 2)
+	parent := d.posts(1)[0]
+	d.tg.Fail("sendMessage", 0, telegramtest.Slow(10*time.Second), 1)
+	start := time.Now()
+	if code := d.event(slackfake.MessageEvent("EvSlow", consultants, "UCONS1", "reply while Telegram is slow", parent.TS)); code != http.StatusOK {
+		t.Fatalf("event: %d", code)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("acknowledged after %v, Slack gives up after 3 s", took)
+	}
+}

@@ -518,3 +518,29 @@ func TestHungSendIsNotRepeated(t *testing.T) {
 		t.Errorf("the message was sent %d times, want once", calls)
 	}
 }
+
+// TestSlowChatDoesNotDelayOthers: while a send to one chat hangs, other
+// chats' replies still go out at once.
+func TestSlowChatDoesNotDelayOthers(t *testing.T) {
+	h := newHarness(t)
+	svc := h.service(nil)
+	hang := make(chan struct{})
+	defer close(hang)
+	h.migrants.hang = map[bot.ChatID]chan struct{}{60: hang}
+	h.runSender(t, h.sender(fastSend()))
+	if err := svc.Handle(ctx, command(1, 60, "start", "en")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond) // the send to chat 60 is under way and hangs
+	start := time.Now()
+	for i := range 5 {
+		chat := bot.ChatID(61 + i)
+		if err := svc.Handle(ctx, command(int64(i+2), chat, "start", "en")); err != nil {
+			t.Fatal(err)
+		}
+		h.migrants.waitSent(t, chat, 1, 5*time.Second)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("other chats waited %v behind a hanging chat", took)
+	}
+}

@@ -59,3 +59,16 @@ func TestShippedCategoriesInMenuOrder(t *testing.T) {
 		t.Error("menu order changed")
 	}
 }
+
+// TestShippedFAQHasNoWarnings: apart from review dates passing with
+// time, the shipped FAQ lints clean: the same figures in every
+// language, no repeated questions, no unbalanced translations.
+func TestShippedFAQHasNoWarnings(t *testing.T) {
+	_, probs, err := Load(DefaultFS(), Options{Required: RequiredIDs()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range probs.Warnings() {
+		t.Errorf("%s", p)
+	}
+}

@@ -70,6 +70,7 @@ func (c entryCheck) run() {
 	c.keywords()
 	c.related()
 	c.facets()
+	c.sameFacts()
 }
 
 func (c entryCheck) at(field string) Pos { return c.e.pos.at(field) }

@@ -15,6 +15,9 @@ type Options struct {
 	Today Date
 	// Required lists topic ids that must exist (see RequiredTopics).
 	Required []string
+	// Editorial are the folder's editorial rules (sources, glossary,
+	// contacts); Load reads them from the folder.
+	Editorial *Editorial
 }
 
 // Load reads, validates and indexes the FAQ in fsys. It returns the base,
@@ -23,6 +26,9 @@ type Options struct {
 // running service keeps the FAQ it already has.
 func Load(fsys fs.FS, opts Options) (*Base, Problems, error) {
 	entries, pb, probs := ParseAll(fsys)
+	ed, eprobs := readEditorial(fsys)
+	probs = append(probs, eprobs...)
+	opts.Editorial = ed
 	probs = append(probs, Validate(entries, opts)...)
 	sortProblems(probs)
 	if err := probs.Err(); err != nil {
@@ -63,6 +69,9 @@ func ParseAll(fsys fs.FS) ([]*Entry, *Phrasebook, Problems) {
 		}
 		if d.IsDir() {
 			return nil
+		}
+		if p == SourcesFile || p == GlossaryFile || p == ContactsFile {
+			return nil // read by readEditorial
 		}
 		if p == PhrasebookFile {
 			src, err := fs.ReadFile(fsys, p)

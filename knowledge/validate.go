@@ -71,6 +71,8 @@ func (c entryCheck) run() {
 	c.related()
 	c.facets()
 	c.sameFacts()
+	c.opts.Editorial.checkTerms(c)
+	c.opts.Editorial.checkContacts(c)
 }
 
 func (c entryCheck) at(field string) Pos { return c.e.pos.at(field) }
@@ -233,6 +235,7 @@ func (c entryCheck) sources() {
 			c.r.warnAt(at, "source %q is listed twice", s)
 		}
 		seen[s] = true
+		c.opts.Editorial.checkSource(c, at, s)
 	}
 }
 

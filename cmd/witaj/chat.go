@@ -18,7 +18,7 @@ func (env *environment) chat(args []string) error {
 	dir := fl.String("faq", "", "FAQ folder (default: WITAJ_FAQ_DIR or the built-in FAQ)")
 	consultants := fl.Bool("consultants", false, "act as if consultants answered cases (the console only pretends to hand over)")
 	if err := fl.Parse(args); err != nil {
-		return errUsage
+		return parseError(err)
 	}
 	if *lang != "" && !knowledge.Lang(*lang).Known() {
 		return fmt.Errorf("--lang %q: use pl, en, uk or ru", *lang)

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/witaj/witaj/bot/slack"
 )
 
 // config is everything `serve` reads from the environment, with defaults
@@ -141,8 +143,49 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("WITAJ_LOG_FORMAT=%q: want text or json", c.LogFormat))
 	}
+	// Checked with Slack or without: a typo must not wait for the first
+	// case to show.
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("WITAJ_TIMEZONE=%q: want a zone such as Europe/Warsaw", c.TimeZone))
+		loc = time.UTC
+	}
+	if _, err := slack.ParseHours(c.Hours, loc); err != nil {
+		errs = append(errs, fmt.Errorf("WITAJ_HOURS=%q: %v", c.Hours, err))
+	}
 	return c, errors.Join(errs...)
 }
+
+// serveUsage is `witaj serve --help`: every variable with its default.
+const serveUsage = `usage: witaj serve
+
+witaj serve is configured by environment variables (see README.md):
+
+  WITAJ_TELEGRAM_TOKEN           (required) the bot's token from @BotFather
+  WITAJ_TELEGRAM_API_URL         https://api.telegram.org
+  WITAJ_TELEGRAM_WEBHOOK_URL     empty: long polling; else the public https URL of the webhook
+  WITAJ_TELEGRAM_WEBHOOK_SECRET  (required with a webhook) checked on every webhook request
+  WITAJ_LISTEN                   :8080  public listener (webhook, Slack Events API)
+  WITAJ_ADMIN_LISTEN             127.0.0.1:9090  /healthz, /readyz, /metrics
+  WITAJ_REDIS_URL                empty: embedded in-process Redis, state lost on restart
+  WITAJ_FAQ_DIR                  empty: the built-in FAQ
+  WITAJ_RETENTION                30d  how long a chat's data lives after its last message
+  WITAJ_SEND_RATE                30   messages per second overall (all replicas)
+  WITAJ_SEND_RATE_PER_CHAT       1    messages per second per chat
+  WITAJ_LOG_FORMAT               text (or json)
+  WITAJ_SLACK_BOT_TOKEN          empty: no consultants
+  WITAJ_SLACK_APP_TOKEN          empty: Events API over HTTP; set: Socket Mode
+  WITAJ_SLACK_SIGNING_SECRET     (required without Socket Mode) checks Slack's requests
+  WITAJ_SLACK_CHANNEL            (required with Slack) the consultants' channel id
+  WITAJ_SLACK_CHANNEL_PL/_EN/_UK/_RU  route a language to another channel
+  WITAJ_CONSULTANTS              empty: members of the case's channel; else extra Slack user ids
+  WITAJ_HOURS                    Mon-Fri 09:00-17:00  consultants' working hours
+  WITAJ_TIMEZONE                 Europe/Warsaw
+  WITAJ_CLAIM_REMINDER           15m  one reminder for a case unclaimed this long
+  WITAJ_SLACK_API_URL            https://slack.com/api/
+  WITAJ_SLACK_RATE               1    Slack posts per second per channel
+  WITAJ_SLACK_RECONCILE          2m   how often open case threads are read back
+`
 
 // parseDuration accepts Go durations and whole days ("30d").
 func parseDuration(s string) (time.Duration, error) {

@@ -51,9 +51,15 @@ func (env *environment) faqSource(dir string) (fs.FS, string) {
 	return os.DirFS(dir), dir
 }
 
+// flagSet returns a subcommand's flags. --help prints to stdout (it was
+// asked for); mistakes print to stderr.
 func (env *environment) flagSet(name string) *flag.FlagSet {
 	fl := flag.NewFlagSet(name, flag.ContinueOnError)
 	fl.SetOutput(env.stderr)
+	fl.Usage = func() {
+		fmt.Fprintf(fl.Output(), "usage: witaj %s [flags]\n", name)
+		fl.PrintDefaults()
+	}
 	return fl
 }
 
@@ -62,7 +68,7 @@ func (env *environment) faqLint(args []string) error {
 	today := fl.String("today", "", "judge review dates against this day (YYYY-MM-DD) instead of today")
 	required := fl.Bool("required", true, "require every topic of knowledge/topics.yaml")
 	if err := fl.Parse(args); err != nil {
-		return errUsage
+		return parseError(err)
 	}
 	if fl.NArg() > 1 {
 		fmt.Fprintln(env.stderr, "usage: witaj faq lint [--today YYYY-MM-DD] [DIR]")

@@ -15,7 +15,7 @@ func (env *environment) faqDialogues(args []string) error {
 	verbose := fl.Bool("verbose", false, "list the turns handled badly")
 	dir := fl.String("faq", "", "FAQ folder (default: WITAJ_FAQ_DIR or the built-in FAQ)")
 	if err := fl.Parse(args); err != nil {
-		return errUsage
+		return parseError(err)
 	}
 	if fl.NArg() != 1 {
 		fmt.Fprintln(env.stderr, "usage: witaj faq dialogues [--verbose] FILE.tsv")

@@ -20,7 +20,7 @@ func (env *environment) faqDiff(args []string) error {
 	fl := env.flagSet("faq diff")
 	sub := fl.String("path", embeddedFAQPath, "where the FAQ lives inside a git revision")
 	if err := fl.Parse(args); err != nil {
-		return errUsage
+		return parseError(err)
 	}
 	if fl.NArg() != 2 {
 		fmt.Fprintln(env.stderr, "usage: witaj faq diff [--path knowledge/faq] OLD NEW   (folders or git revisions)")

@@ -26,7 +26,7 @@ func (env *environment) faqAsk(args []string) error {
 	lang := fl.String("lang", "", "the user's language (pl, en, uk, ru); default: detected")
 	dir := fl.String("faq", "", "FAQ folder (default: WITAJ_FAQ_DIR or the built-in FAQ)")
 	if err := fl.Parse(args); err != nil {
-		return errUsage
+		return parseError(err)
 	}
 	if fl.NArg() == 0 {
 		fmt.Fprintln(env.stderr, `usage: witaj faq ask [--lang xx] "question"`)
@@ -94,7 +94,7 @@ func (env *environment) faqEval(args []string) error {
 	verbose := fl.Bool("verbose", false, "list the misses")
 	dir := fl.String("faq", "", "FAQ folder (default: WITAJ_FAQ_DIR or the built-in FAQ)")
 	if err := fl.Parse(args); err != nil {
-		return errUsage
+		return parseError(err)
 	}
 	if fl.NArg() != 1 {
 		fmt.Fprintln(env.stderr, "usage: witaj faq eval [--lang xx] [--verbose] FILE.tsv")

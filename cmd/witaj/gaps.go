@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/witaj/witaj/bot/redis"
@@ -14,8 +15,11 @@ func (env *environment) faqGaps(args []string) error {
 	fl := env.flagSet("faq gaps")
 	days := fl.Int("days", 30, "look at the last N days")
 	limit := fl.Int("limit", 50, "list at most N questions")
-	if err := fl.Parse(args); err != nil || fl.NArg() > 0 {
-		fmt.Fprintln(env.stderr, "usage: witaj faq gaps [--days 30] [--limit 50]   (reads WITAJ_REDIS_URL)")
+	if err := fl.Parse(args); err != nil {
+		return parseError(err)
+	}
+	if fl.NArg() > 0 || *days < 1 || *limit < 1 {
+		fmt.Fprintln(env.stderr, "usage: witaj faq gaps [--days 30] [--limit 50]   (reads WITAJ_REDIS_URL; both at least 1)")
 		return errUsage
 	}
 	url := env.getenv("WITAJ_REDIS_URL")
@@ -31,7 +35,7 @@ func (env *environment) faqGaps(args []string) error {
 	defer cancel()
 	gaps, err := redis.New(rdb, redis.Options{}).Gaps(ctx, time.Now(), *days, *limit)
 	if err != nil {
-		return err
+		return fmt.Errorf("cannot read the unanswered questions from WITAJ_REDIS_URL: %v", shortRedisError(err))
 	}
 	if len(gaps) == 0 {
 		fmt.Fprintf(env.stdout, "no unanswered questions in the last %d days\n", *days)
@@ -42,4 +46,14 @@ func (env *environment) faqGaps(args []string) error {
 		fmt.Fprintf(env.stdout, "%5d  %-4s %s\n", g.Count, g.Lang, g.Question)
 	}
 	return nil
+}
+
+// shortRedisError is the last part of a Redis error: "dial tcp …:
+// connection refused" says enough on one line.
+func shortRedisError(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, ": "); i >= 0 && i+2 < len(msg) {
+		return msg[i+2:]
+	}
+	return msg
 }

@@ -13,6 +13,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -49,6 +50,15 @@ func exitStatus(err error, stderr io.Writer) int {
 
 var errUsage = errors.New("usage")
 
+// parseError turns a flag error into the command's result: --help
+// printed the usage and is a success; anything else is a usage error.
+func parseError(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return errUsage
+}
+
 const usage = `witaj — a multilingual help desk for migrants in Pomorskie
 
 Usage:
@@ -59,6 +69,8 @@ Usage:
   witaj faq ask [--lang xx] "question"        show how the matcher ranks a question
   witaj faq eval [--lang xx] [--verbose] FILE evaluate the matcher on a labelled TSV file
   witaj faq dialogues [--verbose] FILE       evaluate whole conversations (dialogue<TAB>lang<TAB>expect<TAB>message)
+  witaj healthcheck                           exit 0 when the local service is ready (WITAJ_ADMIN_LISTEN /readyz)
+  witaj version                               the build and the built-in FAQ's version
   witaj faq gaps [--days 30]                  questions the running bot could not answer (WITAJ_REDIS_URL)
 
 Environment (see README.md for all of serve's):
@@ -81,6 +93,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return env.chat(args[1:])
 	case "serve":
 		return env.serve(args[1:])
+	case "healthcheck":
+		return env.healthcheck(args[1:])
+	case "version":
+		return env.version(args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

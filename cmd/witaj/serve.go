@@ -48,8 +48,12 @@ func botCommands(consultants bool) []string {
 
 func (env *environment) serve(args []string) error {
 	fl := env.flagSet("serve")
-	if err := fl.Parse(args); err != nil || fl.NArg() > 0 {
-		fmt.Fprintln(env.stderr, "usage: witaj serve   (configured by WITAJ_* environment variables; see README.md)")
+	fl.Usage = func() { fmt.Fprint(fl.Output(), serveUsage) }
+	if err := fl.Parse(args); err != nil {
+		return parseError(err)
+	}
+	if fl.NArg() > 0 {
+		fmt.Fprint(env.stderr, serveUsage)
 		return errUsage
 	}
 	cfg, err := loadConfig(env.getenv)

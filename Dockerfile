@@ -18,5 +18,8 @@ USER nonroot:nonroot
 # 8080: webhook (WITAJ_LISTEN); 9090: health and metrics (WITAJ_ADMIN_LISTEN,
 # which must then listen beyond loopback, e.g. :9090).
 EXPOSE 8080 9090
+# Ready means Redis reachable and the FAQ loaded; distroless has no curl,
+# so the binary asks its own admin listener.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 CMD ["/usr/local/bin/witaj", "healthcheck"]
 ENTRYPOINT ["/usr/local/bin/witaj"]
 CMD ["serve"]

@@ -92,3 +92,37 @@ func TestCommitFailureFreesTheChat(t *testing.T) {
 		t.Errorf("the next update waited %v for the lock", d)
 	}
 }
+
+// TestLostSentMarkIsRetried: a message goes out, but recording it fails
+// (the request or the reply is lost on the way). The sender records it
+// again instead of leaving it first in the outbox, where the next claim
+// of the chat would send it a second time.
+func TestLostSentMarkIsRetried(t *testing.T) {
+	for _, lose := range []string{"request", "reply"} {
+		t.Run(lose, func(t *testing.T) {
+			h, proxy := faultHarness(t)
+			svc := h.service(nil)
+			if err := svc.Handle(ctx, command(1, 42, "start", "en")); err != nil {
+				t.Fatal(err)
+			}
+			pop := []byte(redis.ScriptSHA("pop"))
+			if lose == "request" {
+				proxy.DropRequestTo(pop, 2)
+			} else {
+				proxy.LoseReplyTo(pop, 2)
+			}
+			cfg := fastSend()
+			cfg.Lease = 200 * time.Millisecond // a lost mark would resend soon after
+			stop := h.runSender(t, h.sender(cfg))
+			h.migrants.waitSent(t, 42, 1, 5*time.Second)
+			time.Sleep(time.Second)
+			stop()
+			if n := len(h.migrants.sentTo(42)); n != 1 {
+				t.Errorf("the welcome was sent %d times, want once", n)
+			}
+			if n, _ := h.rdb.LLen(ctx, "witaj:{chat:42}:out").Result(); n != 0 {
+				t.Errorf("%d messages left in the outbox", n)
+			}
+		})
+	}
+}

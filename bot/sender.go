@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"time"
 )
@@ -51,12 +52,15 @@ type Sender struct {
 
 	mu       sync.Mutex
 	attempts map[ChatID]int // transient failures in a row, per chat
+	// redis follows the store through the loop: an outage is logged
+	// once, and the loop backs off instead of spinning.
+	redis *Outage
 }
 
 // NewSender returns a sender; Wake is the channel the service signals.
 func NewSender(store Store, migrants Migrants, cfg SendConfig, log *slog.Logger, metrics *Metrics) *Sender {
 	return &Sender{store: store, migrants: migrants, cfg: cfg, log: log, metrics: metrics,
-		wake: make(chan struct{}, 1), now: time.Now, attempts: map[ChatID]int{}}
+		wake: make(chan struct{}, 1), now: time.Now, attempts: map[ChatID]int{}, redis: NewOutage("Redis (sender)", log)}
 }
 
 // Wake is signalled to look for due messages at once.
@@ -81,7 +85,15 @@ func (s *Sender) loop(ctx context.Context, untilIdle bool) {
 	for {
 		chats, err := s.store.Due(ctx, s.now(), cap(sem), s.cfg.Lease)
 		if err != nil && ctx.Err() == nil {
-			s.log.Warn("claim due chats", "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(s.redis.Fail(err)):
+			}
+			continue
+		}
+		if err == nil {
+			s.redis.OK()
 		}
 		for _, chat := range chats {
 			select {
@@ -147,10 +159,16 @@ func (s *Sender) sendChat(ctx context.Context, chat ChatID) {
 		}
 		release := s.hold(ctx, chat)
 		err = s.migrants.Send(ctx, chat, m)
+		left := -1
+		if err == nil {
+			// Still holding the chat: a message sent but not marked
+			// would be sent again by whoever claims the chat next.
+			left = s.markSent(ctx, chat, m.ID, interval)
+		}
 		release()
 		// Record the outcome even when shutting down: a message sent but
 		// not marked would be sent again after a restart.
-		if !s.settle(context.WithoutCancel(ctx), chat, m, err, interval) || ctx.Err() != nil {
+		if !s.settle(context.WithoutCancel(ctx), chat, m, err, left, interval) || ctx.Err() != nil {
 			return
 		}
 	}
@@ -158,16 +176,15 @@ func (s *Sender) sendChat(ctx context.Context, chat ChatID) {
 
 // settle records the outcome of one send and reports whether to go on
 // with the chat's next message now.
-func (s *Sender) settle(ctx context.Context, chat ChatID, m OutMessage, err error, interval time.Duration) bool {
+// left is what markSent returned for a message sent.
+func (s *Sender) settle(ctx context.Context, chat ChatID, m OutMessage, err error, left int, interval time.Duration) bool {
 	now := s.now()
 	var retry *RetryAfterError
 	switch {
 	case err == nil:
 		s.metrics.sent("ok")
 		s.resetAttempts(chat)
-		left, err := s.store.Sent(ctx, chat, m.ID, now, interval)
-		if err != nil {
-			s.log.Warn("mark sent", "err", err)
+		if left < 0 {
 			return false
 		}
 		if left == 0 {
@@ -236,6 +253,21 @@ func (s *Sender) settle(ctx context.Context, chat ChatID, m OutMessage, err erro
 	return false
 }
 
+// markSent removes a delivered message from the outbox and returns how
+// many are left, or -1 when Redis could not be told.
+func (s *Sender) markSent(ctx context.Context, chat ChatID, id string, interval time.Duration) int {
+	var left int
+	err := Insist(ctx, func(ctx context.Context) (err error) {
+		left, err = s.store.Sent(ctx, chat, id, s.now(), interval)
+		return err
+	})
+	if err != nil {
+		s.log.Error("could not record a delivered message; it may be sent again", "message", id, "err", err)
+		return -1
+	}
+	return left
+}
+
 // hold keeps the chat claimed while a send runs, renewing the claim at a
 // third of the lease, so that no other replica takes the chat and sends
 // the same message. It returns the function that stops renewing.
@@ -302,6 +334,15 @@ func (s *Sender) resetAttempts(chat ChatID) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.attempts, chat)
+}
+
+// Jitter spreads a wait over ±20 %, so that replicas that failed
+// together do not retry together.
+func Jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return d
+	}
+	return d - d/5 + time.Duration(rand.Int64N(int64(d/5)*2+1))
 }
 
 // Backoff is the wait after the nth transient failure in a row: 1 s,

@@ -34,10 +34,8 @@ type Editorial struct {
 	official  []string // host suffixes ("gov.pl" matches www.gov.pl and udsc.gov.pl)
 	archives  []string
 	elsewhere []string
-	terms    []term
-	contacts []contact
-	// lines of the rules, for messages that point editors at them
-	path map[string]string
+	terms     []term
+	contacts  []contact
 }
 
 type term struct {
@@ -81,7 +79,7 @@ type contactFields struct {
 // readEditorial reads the editorial files present in fsys; a folder
 // without them has no editorial rules.
 func readEditorial(fsys fs.FS) (*Editorial, Problems) {
-	ed := &Editorial{path: map[string]string{}}
+	ed := &Editorial{}
 	var probs Problems
 	read := func(name string, dst any) (positions, bool) {
 		src, err := fs.ReadFile(fsys, name)

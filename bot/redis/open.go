@@ -1,8 +1,11 @@
 package redis
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"strings"
+	"sync"
 
 	"github.com/alicebob/miniredis/v2"
 	goredis "github.com/redis/go-redis/v9"
@@ -82,3 +85,21 @@ func StartEmbedded() (*Embedded, goredis.UniversalClient, error) {
 
 // Close stops the embedded Redis.
 func (e *Embedded) Close() { e.srv.Close() }
+
+// slogPrinter routes go-redis's own log lines (pool and connection
+// trouble) through the service's slog logger, so that they share its
+// format (JSON in production) and level.
+type slogPrinter struct{ log *slog.Logger }
+
+func (p slogPrinter) Printf(_ context.Context, format string, v ...any) {
+	p.log.Warn("redis client", "msg", fmt.Sprintf(format, v...))
+}
+
+// UseLogger sends go-redis's log lines to log. go-redis keeps one logger
+// for the whole process, so only the first call counts (one serve per
+// process; tests start several).
+func UseLogger(log *slog.Logger) {
+	loggerOnce.Do(func() { goredis.SetLogger(slogPrinter{log}) })
+}
+
+var loggerOnce sync.Once

@@ -41,11 +41,13 @@ type Sender struct {
 	attempts map[string]int
 	failedAt map[string]time.Time // start of the channel's last failed request
 	down     bool
+	redis    *bot.Outage // the queue's store, logged once per outage
 }
 
 // NewSender returns a sender posting through api.
 func NewSender(cases bot.CaseStore, api Poster, log *slog.Logger) *Sender {
-	return &Sender{cases: cases, api: api, log: log, now: time.Now, Interval: time.Second, poll: 50 * time.Millisecond, attempts: map[string]int{}, failedAt: map[string]time.Time{}}
+	return &Sender{cases: cases, api: api, log: log, now: time.Now, Interval: time.Second, poll: 50 * time.Millisecond,
+		attempts: map[string]int{}, failedAt: map[string]time.Time{}, redis: bot.NewOutage("Redis (Slack queue)", log)}
 }
 
 // Run sends until ctx ends.
@@ -56,13 +58,17 @@ func (s *Sender) Run(ctx context.Context) {
 	defer t.Stop()
 	for {
 		channels, err := s.cases.SlackDue(ctx, s.now(), 8, 30*time.Second)
-		if err != nil && ctx.Err() == nil {
-			s.log.Warn("claim slack channels", "err", err)
+		wait := s.poll
+		switch {
+		case err != nil && ctx.Err() == nil:
+			wait = s.redis.Fail(err)
+		case err == nil:
+			s.redis.OK()
 		}
 		for _, ch := range channels {
 			wg.Go(func() { s.sendChannel(ctx, ch) })
 		}
-		t.Reset(s.poll)
+		t.Reset(wait)
 		select {
 		case <-ctx.Done():
 			return
@@ -87,6 +93,7 @@ func (s *Sender) sendChannel(ctx context.Context, ch string) {
 	}
 	started := s.now()
 	err = s.send(ctx, ch, item)
+	running := ctx
 	ctx = context.WithoutCancel(ctx) // record the outcome even when stopping
 	var limited *slack.RateLimitedError
 	switch {
@@ -96,7 +103,11 @@ func (s *Sender) sendChannel(ctx context.Context, ch string) {
 		}
 		s.healthy(ctx, true)
 		s.resetAttempts(ch)
-		left, err := s.cases.SlackSent(ctx, ch, item.ID, s.now(), s.Interval)
+		var left int
+		err := bot.Insist(running, func(ctx context.Context) (err error) {
+			left, err = s.cases.SlackSent(ctx, ch, item.ID, s.now(), s.Interval)
+			return err
+		})
 		if err != nil {
 			s.warn("mark slack item sent", err)
 			return

@@ -141,9 +141,15 @@ func (c *Client) AnswerCallback(ctx context.Context, id string) {
 func (c *Client) Me(ctx context.Context) (string, error) {
 	me, err := c.b.GetMe(ctx)
 	if err != nil {
-		return "", fmt.Errorf("telegram getMe (is WITAJ_TELEGRAM_TOKEN right?): %w", err)
+		return "", fmt.Errorf("telegram getMe: %w", redactToken(err, c.token))
 	}
 	return me.Username, nil
+}
+
+// IsUnauthorized reports Telegram's definite refusal of the token (401),
+// as opposed to a network failure worth retrying.
+func IsUnauthorized(err error) bool {
+	return errors.Is(err, tgbot.ErrorUnauthorized) || errors.Is(err, tgbot.ErrorNotFound)
 }
 
 // SetCommands registers the bot's commands for the default scope and for
@@ -251,5 +257,15 @@ func redactToken(err error, token string) error {
 	if token == "" || !strings.Contains(err.Error(), token) {
 		return err
 	}
-	return errors.New(strings.ReplaceAll(err.Error(), token, "<token>"))
+	return redacted{msg: strings.ReplaceAll(err.Error(), token, "<token>"), err: err}
 }
+
+// redacted is an error whose text hides the token; errors.Is and As still
+// see the original.
+type redacted struct {
+	msg string
+	err error
+}
+
+func (r redacted) Error() string { return r.msg }
+func (r redacted) Unwrap() error { return r.err }

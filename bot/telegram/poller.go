@@ -31,7 +31,22 @@ type Poller struct {
 	// Retry is how long to wait before trying again after an error or
 	// while another replica leads.
 	Retry time.Duration
+
+	once      sync.Once
+	redisDown *bot.Outage // the leader lock's store
+	tgDown    *bot.Outage // getUpdates
 }
+
+func (p *Poller) outages() {
+	p.once.Do(func() {
+		p.redisDown = bot.NewOutage("Redis (poller)", p.log)
+		p.tgDown = bot.NewOutage("Telegram (getUpdates)", p.log)
+	})
+}
+
+func (p *Poller) redis() *bot.Outage { p.outages(); return p.redisDown }
+
+func (p *Poller) telegram() *bot.Outage { p.outages(); return p.tgDown }
 
 // leaderTTL outlives one long poll with margin; the leader renews it
 // before every poll.
@@ -47,10 +62,12 @@ func (p *Poller) Run(ctx context.Context) {
 	var offset int64
 	for ctx.Err() == nil {
 		lead, err := p.leader.Lead(ctx, "telegram-poller", p.token, leaderTTL)
-		if err != nil || !lead {
-			if err != nil {
-				p.log.Warn("poller lock", "err", err)
-			}
+		if err != nil {
+			p.wait(ctx, p.redis().Fail(err))
+			continue
+		}
+		p.redis().OK()
+		if !lead {
 			p.wait(ctx, p.Retry)
 			continue
 		}
@@ -59,6 +76,7 @@ func (p *Poller) Run(ctx context.Context) {
 			p.pollFailed(ctx, err)
 			continue
 		}
+		p.telegram().OK()
 		if next, ok := p.handleAll(ctx, updates); ok {
 			offset = max(offset, next)
 		} else {
@@ -72,7 +90,7 @@ func (p *Poller) pollFailed(ctx context.Context, err error) {
 		return
 	}
 	var pe *pollError
-	wait := p.Retry
+	wait := max(p.Retry, p.telegram().Fail(err))
 	if errors.As(err, &pe) {
 		switch {
 		case pe.RetryAfter > 0:
@@ -81,7 +99,6 @@ func (p *Poller) pollFailed(ctx context.Context, err error) {
 			p.log.Warn("getUpdates conflict: a webhook is set or another process polls", "err", err)
 		}
 	}
-	p.log.Warn("getUpdates failed", "err", err, "retry_in", wait)
 	p.wait(ctx, wait)
 }
 

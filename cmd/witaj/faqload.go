@@ -39,8 +39,13 @@ func (f *faqSource) load() (*bot.FAQ, knowledge.Version, error) {
 	}
 	f.loaded = f.fingerprint()
 	base, probs, err := knowledge.Load(fsys, knowledge.Options{Today: knowledge.DateOf(time.Now()), Required: knowledge.RequiredIDs()})
-	for _, p := range probs.Warnings() {
-		f.log.Warn("FAQ", "problem", p.String())
+	if ws := probs.Warnings(); len(ws) > 0 {
+		// One line, not one per warning: warnings are for editors
+		// (witaj faq lint lists them), and the FAQ serves regardless.
+		f.log.Warn("FAQ loaded with warnings; run witaj faq lint for the list", "warnings", len(ws), "first", ws[0].String())
+		for _, p := range ws {
+			f.log.Debug("FAQ", "problem", p.String())
+		}
 	}
 	if err != nil {
 		for _, p := range probs.Errors() {

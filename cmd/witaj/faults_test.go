@@ -224,16 +224,19 @@ func TestFaults(t *testing.T) {
 		// lastRound: the fault starts once every round but the last is
 		// answered, and hits the last.
 		lastRound bool
-		maxDup    int // duplicates the README allows (at most once more per message in flight at a kill)
-		fault     func(t *testing.T, r *faultRig, p **proc)
-		timeout   time.Duration
+		// maxLogs bounds the warnings and errors logged: an outage is
+		// logged when it starts and ends, not at every retry.
+		maxLogs int
+		maxDup  int // duplicates the README allows (at most once more per message in flight at a kill)
+		fault   func(t *testing.T, r *faultRig, p **proc)
+		timeout time.Duration
 	}{
 		// Lose the commit replies of the last round, each chat's last
 		// update: no later update of the chat would carry its reply out.
 		{name: "connection reset after commit", lastRound: true, fault: func(t *testing.T, r *faultRig, _ **proc) {
 			r.proxy.LoseReplyTo([]byte(redis.ScriptSHA("commit")), 8)
 		}},
-		{name: "redis paused", fault: func(t *testing.T, r *faultRig, _ **proc) {
+		{name: "redis paused", maxLogs: 12, fault: func(t *testing.T, r *faultRig, _ **proc) {
 			time.Sleep(200 * time.Millisecond)
 			r.proxy.Pause()
 			time.Sleep(window(3*time.Second, 30*time.Second))
@@ -249,6 +252,12 @@ func TestFaults(t *testing.T) {
 			time.Sleep(300 * time.Millisecond)
 			r.redis.Restart(t)
 		}},
+		{name: "telegram down", maxLogs: 12, fault: func(t *testing.T, r *faultRig, _ **proc) {
+			r.tg.Fail("getUpdates", 0, telegramtest.InternalError(), 0)
+			r.tg.Fail("sendMessage", 0, telegramtest.InternalError(), 0)
+			time.Sleep(window(3*time.Second, 30*time.Second))
+			r.tg.ClearFailures()
+		}, timeout: 120 * time.Second},
 		{name: "telegram 429 and 500", fault: func(t *testing.T, r *faultRig, _ **proc) {
 			r.tg.Fail("sendMessage", 0, telegramtest.TooManyRequests(1), 3)
 			r.tg.Fail("sendMessage", 0, telegramtest.InternalError(), 5)
@@ -294,6 +303,13 @@ func TestFaults(t *testing.T) {
 			}
 			if len(noTTL) > 0 {
 				t.Errorf("keys without TTL: %v", noTTL)
+			}
+			if sc.maxLogs > 0 {
+				logs := strings.Count(p.stderr.String(), `"level":"WARN"`) + strings.Count(p.stderr.String(), `"level":"ERROR"`)
+				t.Logf("%s: %d warnings and errors logged", sc.name, logs)
+				if logs > sc.maxLogs {
+					t.Errorf("%d warnings and errors logged, at most %d wanted:\n%s", logs, sc.maxLogs, tail(p.stderr.String(), 4000))
+				}
 			}
 		})
 	}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -62,12 +63,16 @@ func (env *environment) serve(args []string) error {
 		return exitError(1)
 	}
 	log := newLogger(cfg.LogFormat, env.stderr)
+	redis.UseLogger(log)
 	log.Info("starting witaj", cfg.masked()...)
 	s := &server{env: env, cfg: cfg, log: log}
 	if err := s.start(env.ctx); err != nil {
 		s.stop()
+		if env.ctx.Err() != nil {
+			return nil // stopped while waiting for Redis, Telegram or Slack
+		}
+		// Once, through the log (JSON in production), not twice.
 		log.Error("cannot start", "err", err)
-		fmt.Fprintf(env.stderr, "witaj serve: %v\n", err)
 		return exitError(1)
 	}
 	<-env.ctx.Done()
@@ -127,25 +132,43 @@ func (s *server) start(ctx context.Context) error {
 	}
 	s.metrics.ServingFAQ(version.String())
 	s.log.Info("FAQ loaded", "version", version.String())
+	// The admin port opens first: an orchestrator sees "not ready" (and
+	// the metrics) while Redis, Telegram or Slack cannot be reached yet.
+	var started atomic.Bool
+	s.ready = func() bool { return started.Load() && s.svc != nil && s.svc.CurrentFAQ() != nil }
 	if err := s.openRedis(ctx); err != nil {
 		return err
 	}
 	s.store = redis.New(s.rdb, redis.Options{Retention: s.cfg.Retention})
+	if err := s.startAdmin(); err != nil {
+		return err
+	}
+	if err := s.untilUp(ctx, "Redis", func(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }, nil); err != nil {
+		return err
+	}
 	client, err := telegram.NewClient(s.cfg.TelegramToken, s.cfg.TelegramAPIURL, s.log, s.metrics)
 	if err != nil {
 		return err
 	}
-	name, err := client.Me(ctx)
+	var name string
+	err = s.untilUp(ctx, "Telegram", func(ctx context.Context) (err error) {
+		name, err = client.Me(ctx)
+		return err
+	}, telegram.IsUnauthorized)
+	if err != nil {
+		return fmt.Errorf("Telegram refused WITAJ_TELEGRAM_TOKEN (check the token from @BotFather): %w", err)
+	}
+	s.log.Info("telegram bot", "username", name)
+	err = s.untilUp(ctx, "Telegram commands", func(ctx context.Context) error {
+		return client.SetCommands(ctx, []string{"pl", "en", "uk", "ru"}, botCommands(flowsCfg.Consultants), func(lang, cmd string) string {
+			t, _ := cat.Text(lang, "commands."+cmd, nil)
+			return t
+		})
+	}, telegram.IsUnauthorized)
 	if err != nil {
 		return err
 	}
-	s.log.Info("telegram bot", "username", name)
-	if err := client.SetCommands(ctx, []string{"pl", "en", "uk", "ru"}, botCommands(flowsCfg.Consultants), func(lang, cmd string) string {
-		t, _ := cat.Text(lang, "commands."+cmd, nil)
-		return t
-	}); err != nil {
-		return err
-	}
+	defer started.Store(true)
 	sendCfg := bot.DefaultSendConfig()
 	sendCfg.Rate, sendCfg.RatePerChat = s.cfg.SendRate, s.cfg.SendRatePerChat
 	s.sender = bot.NewSender(s.store, client, sendCfg, s.log, s.metrics)
@@ -159,10 +182,6 @@ func (s *server) start(ctx context.Context) error {
 		s.sender.OnBlocked = desk.Blocked
 	}
 	s.svc = bot.NewService(s.store, client, consultants, faq, bot.DefaultConfig(), s.log, s.metrics, s.sender.Wake())
-	s.ready = func() bool { return s.svc.CurrentFAQ() != nil }
-	if err := s.startAdmin(); err != nil {
-		return err
-	}
 	if err := s.startIntake(ctx, client, desk); err != nil {
 		return err
 	}
@@ -181,6 +200,53 @@ func (s *server) start(ctx context.Context) error {
 	return nil
 }
 
+// untilUp calls fn until it succeeds, with capped exponential backoff and
+// jitter, logging once when what is unreachable and once when it is back.
+// An error that fatal reports as definite (a refused token) ends the
+// wait; so does ctx.
+func (s *server) untilUp(ctx context.Context, what string, fn func(context.Context) error, fatal func(error) bool) error {
+	var since time.Time
+	for attempt := 0; ; attempt++ {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := fn(cctx)
+		cancel()
+		if err == nil {
+			if !since.IsZero() {
+				s.log.Info(what+" reachable again", "after", time.Since(since).Round(time.Second).String())
+			}
+			return nil
+		}
+		if fatal != nil && fatal(err) {
+			return err
+		}
+		if since.IsZero() {
+			since = time.Now()
+			s.log.Warn(what+" unreachable; retrying", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s unreachable: %w", what, err)
+		case <-time.After(bot.Jitter(bot.Backoff(attempt + 1))):
+		}
+	}
+}
+
+// slackAuthFailed reports a definite refusal of the bot token.
+func slackAuthFailed(err error) bool {
+	var se slackapi.SlackErrorResponse
+	if errors.As(err, &se) {
+		switch se.Err {
+		case "invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired":
+			return true
+		}
+	}
+	switch err.Error() {
+	case "invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired":
+		return true
+	}
+	return false
+}
+
 // openRedis connects to WITAJ_REDIS_URL, or starts the embedded Redis.
 func (s *server) openRedis(ctx context.Context) error {
 	if s.cfg.RedisURL == "" {
@@ -197,11 +263,6 @@ func (s *server) openRedis(ctx context.Context) error {
 		return err
 	}
 	s.rdb = rdb
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := rdb.Ping(pctx).Err(); err != nil {
-		return fmt.Errorf("redis at WITAJ_REDIS_URL is not reachable: %w", err)
-	}
 	return nil
 }
 
@@ -270,9 +331,13 @@ func (s *server) openSlack(ctx context.Context) (*slack.Desk, error) {
 		opts = append(opts, slackapi.OptionAppLevelToken(s.cfg.SlackAppToken))
 	}
 	s.slackAPI = slackapi.New(s.cfg.SlackBotToken, opts...)
-	auth, err := s.slackAPI.AuthTestContext(ctx)
+	var auth *slackapi.AuthTestResponse
+	err := s.untilUp(ctx, "Slack", func(ctx context.Context) (err error) {
+		auth, err = s.slackAPI.AuthTestContext(ctx)
+		return err
+	}, slackAuthFailed)
 	if err != nil {
-		return nil, fmt.Errorf("slack auth.test (is WITAJ_SLACK_BOT_TOKEN right?): %w", err)
+		return nil, fmt.Errorf("Slack refused WITAJ_SLACK_BOT_TOKEN (check the app's Bot User OAuth Token): %w", err)
 	}
 	s.slackBotUser = auth.UserID
 	loc, err := time.LoadLocation(s.cfg.TimeZone)

@@ -322,13 +322,72 @@ func TestServeMisconfigured(t *testing.T) {
 			t.Errorf("env %v: stderr %q lacks %q", tt.env, stderr, tt.want)
 		}
 	}
-	// A Redis that is not there is one clear line too.
+}
+
+// TestServeWaitsForDependencies: while Redis or Telegram cannot be
+// reached, serve keeps trying (capped backoff), the admin port is open
+// and says "not ready", and each outage is logged once, when it starts
+// and when it ends. A token Telegram refuses (401) ends serve with a
+// hint about the token, said once.
+func TestServeWaitsForDependencies(t *testing.T) {
+	rs := redistest.Start(t)
+	proxy := redistest.NewProxy(t, rs.Addr)
+	proxy.Pause() // Redis unreachable at start
 	tg := telegramtest.New(t)
-	_, stderr, err := witaj(t, map[string]string{"WITAJ_TELEGRAM_TOKEN": "x", "WITAJ_TELEGRAM_API_URL": tg.URL(),
-		"WITAJ_REDIS_URL": "redis://" + freeAddr(t), "WITAJ_ADMIN_LISTEN": freeAddr(t)}, "serve")
+	tg.Fail("getMe", 0, telegramtest.InternalError(), 2) // and Telegram failing twice
+	admin := freeAddr(t)
+	env := map[string]string{"WITAJ_TELEGRAM_TOKEN": "123:x", "WITAJ_TELEGRAM_API_URL": tg.URL(),
+		"WITAJ_REDIS_URL": "redis://" + proxy.Addr, "WITAJ_ADMIN_LISTEN": admin, "WITAJ_LISTEN": freeAddr(t)}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stderr := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, strings.NewReader(""), io.Discard, stderr)
+	}()
+	status := func() int {
+		resp, err := http.Get("http://" + admin + "/readyz")
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for status() != http.StatusServiceUnavailable && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := status(); got != http.StatusServiceUnavailable {
+		t.Fatalf("readyz while Redis is unreachable: %d, want 503\n%s", got, stderr)
+	}
+	time.Sleep(2 * time.Second)
+	proxy.Resume()
+	deadline = time.Now().Add(20 * time.Second)
+	for status() != http.StatusOK && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := status(); got != http.StatusOK {
+		t.Fatalf("readyz after recovery: %d\n%s", got, stderr)
+	}
+	logs := stderr.String()
+	for _, line := range []string{"Redis unreachable", "Redis reachable again", "Telegram unreachable", "Telegram reachable again"} {
+		if n := strings.Count(logs, line); n != 1 {
+			t.Errorf("%q logged %d times, want once\n%s", line, n, logs)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("serve exit: %v", err)
+	}
+
+	// A refused token is definite: exit with the right hint, once.
+	tg.Fail("getMe", 0, telegramtest.Failure{Code: http.StatusUnauthorized, Description: "Unauthorized"}, 0)
+	env["WITAJ_ADMIN_LISTEN"] = freeAddr(t)
+	env["WITAJ_REDIS_URL"] = "redis://" + rs.Addr
+	_, errOut, err := witaj(t, env, "serve")
 	wantExit(t, err, 1)
-	if !strings.Contains(stderr, "not reachable") {
-		t.Errorf("unreachable redis: %q", stderr)
+	if strings.Count(errOut, "WITAJ_TELEGRAM_TOKEN") != 1 || strings.Contains(errOut, "unreachable") {
+		t.Errorf("a refused token: %q, want one hint about WITAJ_TELEGRAM_TOKEN", errOut)
 	}
 }
 

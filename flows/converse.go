@@ -61,7 +61,7 @@ func (st *step) ask(q string) {
 		st.social(t.rd.Social)
 	case t.res.Danger:
 		st.danger(t)
-	case t.rd.Human && st.asksForPerson(t.res):
+	case (t.rd.Human || t.rd.Reach && st.s.Topic == st.e.cfg.HumanTopic) && st.asksForPerson(t.res):
 		st.s.Misses = 0
 		st.requestHuman()
 	case t.rd.Offtopic:

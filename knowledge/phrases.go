@@ -64,6 +64,10 @@ type Reading struct {
 	// Human reports words asking for a person: a person and a way to
 	// reach them ("can I talk to a consultant"), or a whole phrase.
 	Human bool
+	// Reach reports a way to reach someone without naming them ("I want
+	// to talk to one of them"): a request for a person right after the
+	// bot explained its consultants.
+	Reach bool
 	// Opening reports a follow-up opener at the start ("and …", "а …");
 	// Pointing a word that points back ("it", "tam", "це").
 	Opening, Pointing bool
@@ -121,7 +125,8 @@ func (p *Phrasebook) Read(text string) Reading {
 		r.Words++
 		i++
 	}
-	r.Human = p.humanFull.any(rest) || (p.person.any(rest) && p.contact.any(rest))
+	r.Reach = p.contact.any(rest)
+	r.Human = p.humanFull.any(rest) || (p.person.any(rest) && r.Reach)
 	if n, _ := p.opening.longestAt(rest, 0); n > 0 {
 		r.Opening = true
 	}

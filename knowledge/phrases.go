@@ -273,7 +273,7 @@ func (p *Phrasebook) split(text string) []string {
 	for _, part := range parts {
 		part = append(carry, part...)
 		carry = nil
-		if p.contentWords(part) < minPart {
+		if p.contentWords(part) < minPart || p.introduction(part) {
 			carry = part
 			continue
 		}
@@ -286,6 +286,16 @@ func (p *Phrasebook) split(text string) []string {
 		return nil
 	}
 	return out
+}
+
+// introduction reports a piece that only says where the writer comes
+// from ("я з Грузії", "I'm from India"): context for the question next
+// to it, not a question.
+func (p *Phrasebook) introduction(toks []string) bool {
+	if len(toks) > 4 || len(toks) < 2 {
+		return false
+	}
+	return p.origin.endsAt(toks, len(toks)-1)
 }
 
 func (p *Phrasebook) contentWords(toks []string) int {

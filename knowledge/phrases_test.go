@@ -144,6 +144,10 @@ func TestSplit(t *testing.T) {
 		// keeps only parts that match a topic.
 		{"Jak się zameldować? Właściciel się zgadza.", 2},
 		{"ok? thanks", 0},
+		// Where the writer comes from is context, not a question.
+		{"як отримати песель у Слупську? я з Грузії", 0},
+		{"I'm from India. Do I need a work permit?", 0},
+		{"jestem z Ukrainy. Jak dostać PESEL? I gdzie szukać pracy?", 2},
 	}
 	for _, tt := range tests {
 		if got := pb.Read(tt.text).Parts; len(got) != tt.n {

@@ -105,12 +105,15 @@ func (st *step) miss() {
 		st.offerHuman("escalate.offer")
 		return
 	}
-	st.s.Topic = "" // an unrelated question ends the topic at hand
 	st.say("match.none", nil, st.menuAndHuman())
 }
 
+// gap records a question without a direct answer. An unrelated question
+// ends the topic at hand; one the matcher still relates to it ("how
+// quickly after moving in?" after address registration) keeps it, so
+// that "can I do it online?" next is understood.
 func (st *step) gap(q string, res knowledge.Result) {
-	if res.Decision != knowledge.Direct {
+	if res.Decision != knowledge.Direct && !ranked(res, st.s.Topic) {
 		st.s.Topic = ""
 	}
 	st.emit(Gap{Lang: st.s.Lang, Text: truncateRunes(scrub(q, st.s.FirstName), maxStoredRunes), Decision: res.Decision, Guesses: guesses(res)})

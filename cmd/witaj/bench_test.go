@@ -2,16 +2,21 @@ package main
 
 import (
 	"context"
+
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/go-telegram/bot/models"
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/witaj/witaj/bot"
@@ -24,30 +29,45 @@ import (
 	"github.com/witaj/witaj/locales"
 )
 
-// roundTrips counts a client's round trips to Redis: one per command or
-// pipeline sent.
-type roundTrips struct{ n atomic.Int64 }
+// redisCount counts a client's traffic to Redis: round trips (one per
+// command or pipeline sent) and commands (a pipeline's each; a script
+// call is one).
+type redisCount struct{ trips, cmds atomic.Int64 }
 
-func (r *roundTrips) DialHook(next goredis.DialHook) goredis.DialHook { return next }
-func (r *roundTrips) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
-	return func(ctx context.Context, cmd goredis.Cmder) error { r.n.Add(1); return next(ctx, cmd) }
+func (r *redisCount) DialHook(next goredis.DialHook) goredis.DialHook { return next }
+func (r *redisCount) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
+	return func(ctx context.Context, cmd goredis.Cmder) error {
+		r.trips.Add(1)
+		r.cmds.Add(1)
+		return next(ctx, cmd)
+	}
 }
-func (r *roundTrips) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []goredis.Cmder) error { r.n.Add(1); return next(ctx, cmds) }
+func (r *redisCount) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []goredis.Cmder) error {
+		r.trips.Add(1)
+		r.cmds.Add(int64(len(cmds)))
+		return next(ctx, cmds)
+	}
 }
 
-// BenchmarkWebhookPath measures the whole path of an update: webhook
-// request → engine → Redis → fake Telegram. Updates come from many chats
-// in parallel; the send rates are raised because this measures witaj's own
-// capacity, not Telegram's limit. Reported: updates per second, p50/p99
-// time from request to 200 (the update stored), and Redis round trips per
-// update for handling and for sending.
-func BenchmarkWebhookPath(b *testing.B) {
+func (r *redisCount) reset() { r.trips.Store(0); r.cmds.Store(0) }
+
+// benchRig is the whole serving path of one replica: webhook → engine →
+// Redis (a real redis-server) → sender → fake Telegram.
+type benchRig struct {
+	redis        *goredis.Client // uncounted, for INFO
+	tg           *telegramtest.Server
+	hook         string
+	handle, send *redisCount
+	questions    map[knowledge.Lang][]string
+}
+
+func newBenchRig(b *testing.B, sendCfg bot.SendConfig) *benchRig {
 	srv := redistest.Start(b)
-	tg := telegramtest.New(b)
+	r := &benchRig{redis: goredis.NewClient(&goredis.Options{Addr: srv.Addr}), tg: telegramtest.New(b), handle: &redisCount{}, send: &redisCount{}, questions: map[knowledge.Lang][]string{}}
+	b.Cleanup(func() { r.redis.Close() })
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	handleRT, sendRT := &roundTrips{}, &roundTrips{}
-	newStore := func(h *roundTrips) *redis.Store {
+	newStore := func(h *redisCount) *redis.Store {
 		c := goredis.NewClient(&goredis.Options{Addr: srv.Addr, PoolSize: 64})
 		c.AddHook(h)
 		b.Cleanup(func() { c.Close() })
@@ -57,65 +77,221 @@ func BenchmarkWebhookPath(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// Real questions: the FAQ's own examples, every topic, every language.
+	for _, e := range base.Entries() {
+		for lang, qs := range e.Questions {
+			r.questions[lang] = append(r.questions[lang], qs...)
+		}
+	}
 	cat, _ := locales.New()
 	faq := &bot.FAQ{Engine: flows.New(base, knowledge.NewMatcher(base, knowledge.DefaultThresholds()), flows.DefaultConfig()), Render: bot.NewRenderer(base, cat)}
-	client, err := telegram.NewClient("1:bench", tg.URL(), log, nil)
+	client, err := telegram.NewClient("1:bench", r.tg.URL(), log, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	sendCfg := bot.DefaultSendConfig()
-	sendCfg.Rate, sendCfg.RatePerChat, sendCfg.Workers = 100000, 100000, 32
-	sender := bot.NewSender(newStore(sendRT), client, sendCfg, log, nil)
-	svc := bot.NewService(newStore(handleRT), client, nil, faq, bot.DefaultConfig(), log, nil, sender.Wake())
-	hook := httptest.NewServer(telegram.NewWebhook("s", svc, nil, log, nil))
-	b.Cleanup(hook.Close)
+	sender := bot.NewSender(newStore(r.send), client, sendCfg, log, nil)
+	svc := bot.NewService(newStore(r.handle), client, nil, faq, bot.DefaultConfig(), log, nil, sender.Wake())
+	hs := httptest.NewServer(telegram.NewWebhook("s", svc, nil, log, nil))
+	b.Cleanup(hs.Close)
+	r.hook = hs.URL
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { sender.Run(ctx); close(done) }()
 	b.Cleanup(func() { cancel(); <-done })
+	return r
+}
 
-	questions := []string{"jak dostać pesel", "my residence card was stolen", "як знайти роботу в гданську", "минимальная зарплата 2026", "free polish courses"}
+var benchLangs = []knowledge.Lang{"pl", "en", "uk", "ru"}
+
+// post delivers one update and fails the benchmark on anything but 200.
+func (r *benchRig) post(b *testing.B, u models.Update) {
+	resp, err := r.tg.PostWebhook(context.Background(), r.hook, "s", u)
+	if err != nil {
+		b.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b.Fatalf("webhook status %d", resp.StatusCode)
+	}
+}
+
+// chooseLanguages starts chats and has each choose its language, as a
+// user does before asking, and waits until the welcome is sent.
+func (r *benchRig) chooseLanguages(b *testing.B, chats []int64) {
+	for i, id := range chats {
+		lang := benchLangs[i%len(benchLangs)]
+		user := telegramtest.User(id, "B", "")
+		r.post(b, r.tg.Stamp(telegramtest.Command(user, "start", "")))
+		r.post(b, r.tg.Stamp(telegramtest.Callback(user, "cb"+strconv.FormatInt(id, 10), "lang:"+string(lang), 1)))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err := r.tg.WaitFor(ctx, func(s *telegramtest.Server) bool {
+		for _, id := range chats {
+			if len(s.Sent(id)) < 2 { // the language prompt, the welcome
+				return false
+			}
+		}
+		return true
+	})
+	if err != nil {
+		b.Fatal("chats did not get their welcome")
+	}
+}
+
+// sample is one timed update: its chat, when it was posted, and how long
+// the webhook took to answer 200.
+type sample struct {
+	chat    int64
+	posted  time.Time
+	webhook time.Duration
+}
+
+// run posts b.N real questions from the chats, parallel senders at a
+// time, and reports the figures.
+func (r *benchRig) run(b *testing.B, chats []int64, parallel int) {
+	langOf := map[int64]knowledge.Lang{}
+	for i, id := range chats {
+		langOf[id] = benchLangs[i%len(benchLangs)]
+	}
+	before := len(r.tg.RequestsFor("sendMessage"))
+	r.handle.reset()
+	r.send.reset()
+	calls0 := r.serverCalls(b)
 	var (
-		mu   sync.Mutex
-		lats []time.Duration
-		next atomic.Int64
+		mu      sync.Mutex
+		samples []sample
+		next    atomic.Int64
+		ms0     runtime.MemStats
 	)
-	b.SetParallelism(8)
+	runtime.ReadMemStats(&ms0)
+	b.SetParallelism(max(1, parallel/runtime.GOMAXPROCS(0)))
 	b.ResetTimer()
 	start := time.Now()
 	b.RunParallel(func(pb *testing.PB) {
-		var mine []time.Duration
+		var mine []sample
 		for pb.Next() {
 			i := next.Add(1)
-			user := telegramtest.User(10000+i%500, "B", "pl")
-			u := tg.Stamp(telegramtest.Text(user, questions[i%int64(len(questions))]))
+			id := chats[i%int64(len(chats))]
+			qs := r.questions[langOf[id]]
+			u := r.tg.Stamp(telegramtest.Text(telegramtest.User(id, "B", ""), qs[(i/int64(len(chats)))*7919%int64(len(qs))]))
 			t0 := time.Now()
-			resp, err := tg.PostWebhook(context.Background(), hook.URL, "s", u)
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				b.Errorf("status %d", resp.StatusCode)
-			}
-			mine = append(mine, time.Since(t0))
+			r.post(b, u)
+			mine = append(mine, sample{chat: id, posted: t0, webhook: time.Since(t0)})
 		}
 		mu.Lock()
-		lats = append(lats, mine...)
+		samples = append(samples, mine...)
 		mu.Unlock()
 	})
 	elapsed := time.Since(start)
+	// Every update is answered with at least one message: wait for them.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	_ = r.tg.WaitFor(ctx, func(s *telegramtest.Server) bool {
+		return len(s.RequestsFor("sendMessage"))-before >= len(samples)
+	})
+	answered := time.Since(start)
 	b.StopTimer()
-	slices.Sort(lats)
-	n := float64(len(lats))
-	b.ReportMetric(n/elapsed.Seconds(), "updates/s")
-	b.ReportMetric(float64(lats[len(lats)/2].Microseconds())/1000, "p50_ms")
-	b.ReportMetric(float64(lats[len(lats)*99/100].Microseconds())/1000, "p99_ms")
-	b.ReportMetric(float64(handleRT.n.Load())/n, "redis_rt/update")
-	// Wait for the sender to finish before counting its round trips.
-	waitCtx, wcancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer wcancel()
-	_ = tg.WaitFor(waitCtx, func(s *telegramtest.Server) bool { return len(s.RequestsFor("sendMessage")) >= len(lats) })
-	b.ReportMetric(float64(sendRT.n.Load())/n, "send_rt/update")
+	calls := r.serverCalls(b) - calls0
+	var ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms1)
+	n := float64(len(samples))
+	b.ReportMetric(n/elapsed.Seconds(), "received/s")
+	b.ReportMetric(n/answered.Seconds(), "answered/s")
+	b.ReportMetric(float64(calls)/n, "redis_calls/update")
+	hook := make([]time.Duration, len(samples))
+	for i, s := range samples {
+		hook[i] = s.webhook
+	}
+	reportQuantiles(b, hook, "webhook")
+	reportQuantiles(b, r.replyLatencies(samples), "reply")
+	b.ReportMetric(float64(r.handle.trips.Load()+r.send.trips.Load())/n, "redis_rt/update")
+	b.ReportMetric(float64(r.handle.cmds.Load()+r.send.cmds.Load())/n, "redis_cmds/update")
+	b.ReportMetric(float64(r.send.trips.Load())/n, "send_rt/update")
+	// The whole process allocates: the fake Telegram server too, so this
+	// is an upper bound on witaj's own allocations.
+	b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/n, "process_allocs/update")
+}
+
+// serverCalls is the number of commands Redis has run, those run by
+// scripts included (INFO commandstats), less the INFO calls themselves.
+func (r *benchRig) serverCalls(b *testing.B) int64 {
+	info, err := r.redis.Info(context.Background(), "commandstats").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var total int64
+	for _, line := range strings.Split(info, "\n") {
+		name, rest, ok := strings.Cut(strings.TrimSpace(line), ":calls=")
+		if !ok || name == "cmdstat_info" {
+			continue
+		}
+		n, _ := strconv.ParseInt(strings.SplitN(rest, ",", 2)[0], 10, 64)
+		total += n
+	}
+	return total
+}
+
+// replyLatencies pairs each update with the first message its chat got
+// after it was posted: POST to reply, as the user waits.
+func (r *benchRig) replyLatencies(samples []sample) []time.Duration {
+	sends := map[int64][]time.Time{}
+	for _, req := range r.tg.RequestsFor("sendMessage") {
+		id, _ := strconv.ParseInt(req.Params["chat_id"], 10, 64)
+		sends[id] = append(sends[id], req.Time)
+	}
+	var out []time.Duration
+	for _, s := range samples {
+		ts := sends[s.chat]
+		i, _ := slices.BinarySearchFunc(ts, s.posted, func(a, b time.Time) int { return a.Compare(b) })
+		if i < len(ts) {
+			out = append(out, ts[i].Sub(s.posted))
+		}
+	}
+	return out
+}
+
+func reportQuantiles(b *testing.B, d []time.Duration, name string) {
+	if len(d) == 0 {
+		return
+	}
+	slices.Sort(d)
+	b.ReportMetric(float64(d[len(d)/2].Microseconds())/1000, name+"_p50_ms")
+	b.ReportMetric(float64(d[len(d)*99/100].Microseconds())/1000, name+"_p99_ms")
+}
+
+// BenchmarkWebhookPath measures answered questions: chats have chosen a
+// language, then ask the FAQ's example questions in all four languages
+// from many chats, 64 requests in flight. The send rates are raised
+// because this measures witaj's own capacity, not Telegram's limit.
+func BenchmarkWebhookPath(b *testing.B) {
+	for _, rates := range []struct {
+		name string
+		cfg  func(*bot.SendConfig)
+	}{
+		{"raised_rates", func(c *bot.SendConfig) { c.Rate, c.RatePerChat, c.Workers = 100000, 100000, 32 }},
+		// Telegram's limits, 30 messages a second: run with a small
+		// -benchtime (500x); this counts Redis work per update.
+		{"default_rates", func(c *bot.SendConfig) {}},
+	} {
+		b.Run(rates.name, func(b *testing.B) {
+			cfg := bot.DefaultSendConfig()
+			rates.cfg(&cfg)
+			r := newBenchRig(b, cfg)
+			chats := chatIDs(10000, min(2000, int(cfg.Rate*10)))
+			r.chooseLanguages(b, chats)
+			r.run(b, chats, 64)
+		})
+	}
+}
+
+// BenchmarkHotChats: 10 chats, 64 requests in flight, so updates of one
+// chat arrive while its previous ones are still being handled.
+func BenchmarkHotChats(b *testing.B) {
+	cfg := bot.DefaultSendConfig()
+	cfg.Rate, cfg.RatePerChat, cfg.Workers = 100000, 100000, 32
+	r := newBenchRig(b, cfg)
+	chats := chatIDs(20000, 10)
+	r.chooseLanguages(b, chats)
+	r.run(b, chats, 64)
 }

@@ -3,6 +3,7 @@ package bot
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/witaj/witaj/flows"
@@ -20,6 +21,11 @@ type Message struct {
 	// Ref and KB record which FAQ text an answer showed ("legal.pesel@3",
 	// "45-3fa9c0d1e2b4"); empty for other messages.
 	Ref, KB string
+	// Same names the Doc when it is the same for every user who gets it
+	// (an FAQ answer: knowledge base, entry, language, facet, stale
+	// flag), so that adapters may format it once and reuse the result;
+	// empty when the Doc is made for one user.
+	Same string
 }
 
 // Button is a rendered button: its label in the user's language and the
@@ -34,6 +40,9 @@ type Button struct {
 type Renderer struct {
 	kb  *knowledge.Base
 	cat *locales.Catalog
+	// answers holds each answer's Doc once rendered: the same for every
+	// user, and a Renderer lives as long as its knowledge base.
+	answers sync.Map // answerKey → markup.Doc
 	// Missing, when set, hears of a message the catalogue lacks in a
 	// language (the user then reads the English one): for the log.
 	Missing func(lang knowledge.Lang, key string, err error)
@@ -109,9 +118,31 @@ func (r *Renderer) Reply(lang knowledge.Lang, a flows.Reply) Message {
 // official sources, when it was checked (with a warning when it is past
 // its review date), and the feedback question.
 func (r *Renderer) Answer(a flows.Answer) (Message, error) {
+	key := answerKey{a.EntryID, a.Lang, a.Facet, a.Stale}
+	doc, ok := r.answers.Load(key)
+	if !ok {
+		d, err := r.answerDoc(a)
+		if err != nil {
+			return Message{}, err
+		}
+		doc, _ = r.answers.LoadOrStore(key, d)
+	}
+	same := fmt.Sprintf("%s/%s/%s/%s/%t", r.kb.Version(), a.EntryID, a.Lang, a.Facet, a.Stale)
+	return Message{Doc: doc.(markup.Doc), Buttons: r.buttons(a.Lang, a.Buttons), Ref: a.Ref, KB: a.KB, Same: same}, nil
+}
+
+// answerKey is what an answer's Doc depends on.
+type answerKey struct {
+	id    string
+	lang  knowledge.Lang
+	facet knowledge.Facet
+	stale bool
+}
+
+func (r *Renderer) answerDoc(a flows.Answer) (markup.Doc, error) {
 	e, ok := r.kb.Entry(a.EntryID)
 	if !ok {
-		return Message{}, fmt.Errorf("render answer: no entry %s", a.EntryID)
+		return markup.Doc{}, fmt.Errorf("render answer: no entry %s", a.EntryID)
 	}
 	text, heading := e.Answer[a.Lang], e.Title[a.Lang]
 	if a.Facet != "" {
@@ -132,13 +163,12 @@ func (r *Renderer) Answer(a flows.Answer) (Message, error) {
 	if a.Stale {
 		checkedKey = "answer.stale"
 	}
-	doc := title.Append(body,
+	return title.Append(body,
 		markup.PlainDoc(r.Text(a.Lang, "answer.sources", nil)),
 		markup.Doc{Blocks: []markup.Block{sources}},
 		markup.PlainDoc(r.Text(a.Lang, checkedKey, flows.Data{"Date": e.Reviewed.String()})),
 		markup.PlainDoc(r.Text(a.Lang, "answer.feedback", nil)),
-	)
-	return Message{Doc: doc, Buttons: r.buttons(a.Lang, a.Buttons), Ref: a.Ref, KB: a.KB}, nil
+	), nil
 }
 
 func (r *Renderer) buttons(lang knowledge.Lang, rows [][]flows.Button) [][]Button {

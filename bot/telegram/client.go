@@ -37,6 +37,9 @@ type Client struct {
 	metrics *bot.Metrics
 	// sendTimeout bounds one sendMessage (bot.SendTimeout).
 	sendTimeout time.Duration
+	// formatted holds the parts of messages that are the same for every
+	// user (bot.Message.Same): an FAQ answer is formatted and split once.
+	formatted formatCache
 }
 
 var _ bot.Migrants = (*Client)(nil)
@@ -59,10 +62,18 @@ func NewClient(token, apiURL string, log *slog.Logger, metrics *bot.Metrics) (*C
 // Format implements bot.Migrants: Telegram HTML within 4096 characters
 // per message.
 func (c *Client) Format(m bot.Message) []bot.OutMessage {
-	parts := Format(m)
+	var parts []Part
+	if m.Same == "" {
+		parts = Format(m)
+	} else {
+		parts = c.formatted.get(m.Same, func() []Part { return Format(bot.Message{Doc: m.Doc}) })
+	}
 	out := make([]bot.OutMessage, len(parts))
 	for i, p := range parts {
-		out[i] = bot.OutMessage{Text: p.Text, Buttons: p.Buttons}
+		out[i] = bot.OutMessage{Text: p.Text}
+	}
+	if len(out) > 0 {
+		out[len(out)-1].Buttons = m.Buttons
 	}
 	return out
 }

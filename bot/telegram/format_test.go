@@ -298,3 +298,38 @@ func checkGolden(t *testing.T, path string, got []byte) {
 		t.Errorf("%s differs (-want +got):\n%s", path, diff)
 	}
 }
+
+// TestFormatSameOnce: an answer is formatted once and shared, yet each
+// user gets it with their own buttons, and answers in other languages,
+// facets or stale states are not mixed up.
+func TestFormatSameOnce(t *testing.T) {
+	kb, _, err := knowledge.Load(knowledge.DefaultFS(), knowledge.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, _ := locales.New()
+	r := bot.NewRenderer(kb, cat)
+	c := &Client{}
+	tests := []flows.Answer{
+		{EntryID: "legal.pesel", Lang: knowledge.PL},
+		{EntryID: "legal.pesel", Lang: knowledge.UK},
+		{EntryID: "legal.pesel", Lang: knowledge.UK, Stale: true},
+		{EntryID: "legal.pesel", Lang: knowledge.UK, Facet: knowledge.FacetCost},
+		{EntryID: "health.emergency", Lang: knowledge.UK},
+	}
+	for round := range 2 {
+		for i, a := range tests {
+			a.Buttons = [][]flows.Button{{{Label: fmt.Sprint("b", round, i), Data: fmt.Sprint("d", round, i)}}}
+			m, err := r.Answer(a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := c.Format(m)
+			m.Same = ""
+			want := c.Format(m) // formatted afresh
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("round %d, %+v (-fresh +cached):\n%s", round, a, diff)
+			}
+		}
+	}
+}

@@ -43,6 +43,7 @@ type term struct {
 	use   string
 	avoid []*regexp.Regexp
 	raw   []string
+	lower []string // raw, lower-cased without the *, a cheap test before the pattern
 	line  int
 }
 
@@ -134,6 +135,7 @@ func readEditorial(fsys fs.FS) (*Editorial, Problems) {
 					}
 					t.avoid = append(t.avoid, wordPattern(a))
 					t.raw = append(t.raw, a)
+					t.lower = append(t.lower, strings.ToLower(strings.TrimSuffix(strings.TrimSpace(a), "*")))
 				}
 				ed.terms = append(ed.terms, t)
 			}
@@ -221,13 +223,19 @@ func (ed *Editorial) checkTerms(c entryCheck) {
 		return
 	}
 	texts := c.texts()
+	lower := make([]string, len(texts))
+	for i, tx := range texts {
+		lower[i] = strings.ToLower(tx.text)
+	}
+	// The patterns run only where the phrase occurs at all: matching
+	// every pattern against every text made loading the FAQ slow.
 	for _, t := range ed.terms {
-		for _, tx := range texts {
+		for j, tx := range texts {
 			if tx.lang != t.lang {
 				continue
 			}
 			for i, re := range t.avoid {
-				if re.MatchString(tx.text) {
+				if strings.Contains(lower[j], t.lower[i]) && re.MatchString(tx.text) {
 					c.r.warnAt(c.at(tx.field), "%s uses %q; the glossary prefers %q (%s:%d)", tx.field, t.raw[i], t.use, GlossaryFile, t.line)
 				}
 			}
@@ -247,7 +255,15 @@ func (ed *Editorial) checkContacts(c entryCheck) {
 		return
 	}
 	for _, tx := range c.texts() {
+		if !strings.ContainsAny(tx.text, "0123456789") {
+			continue
+		}
 		for _, sentence := range splitSentences(tx.text) {
+			// Most sentences give no number; they need no name lookup.
+			phones := phoneRe.FindAllString(sentence, -1)
+			if len(phones) == 0 {
+				continue
+			}
 			for _, ct := range ed.contacts {
 				named := false
 				for _, a := range ct.aliases {
@@ -259,7 +275,7 @@ func (ed *Editorial) checkContacts(c entryCheck) {
 				if !named {
 					continue
 				}
-				for _, p := range phoneRe.FindAllString(sentence, -1) {
+				for _, p := range phones {
 					d := strings.TrimPrefix(digits(p), "48")
 					if len(d) < 9 || containsNumber(ct.numbers, d) {
 						continue

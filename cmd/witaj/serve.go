@@ -125,6 +125,15 @@ func (s *server) start(ctx context.Context) error {
 	flowsCfg := flows.DefaultConfig()
 	flowsCfg.RetentionDays = int(s.cfg.Retention / (24 * time.Hour))
 	flowsCfg.Consultants = s.cfg.SlackBotToken != ""
+	// The admin port opens first: an orchestrator sees "not ready" (and
+	// the metrics) while the FAQ loads and while Redis, Telegram or Slack
+	// cannot be reached yet. Everything ready reads is written before
+	// started is set.
+	var started atomic.Bool
+	s.ready = func() bool { return started.Load() && s.svc != nil && s.svc.CurrentFAQ() != nil }
+	if err := s.startAdmin(); err != nil {
+		return err
+	}
 	faqs := &faqSource{dir: s.cfg.FAQDir, cat: cat, flows: flowsCfg, log: s.log, metrics: s.metrics}
 	faq, version, err := faqs.load()
 	if err != nil {
@@ -132,17 +141,10 @@ func (s *server) start(ctx context.Context) error {
 	}
 	s.metrics.ServingFAQ(version.String())
 	s.log.Info("FAQ loaded", "version", version.String())
-	// The admin port opens first: an orchestrator sees "not ready" (and
-	// the metrics) while Redis, Telegram or Slack cannot be reached yet.
-	var started atomic.Bool
-	s.ready = func() bool { return started.Load() && s.svc != nil && s.svc.CurrentFAQ() != nil }
 	if err := s.openRedis(ctx); err != nil {
 		return err
 	}
 	s.store = redis.New(s.rdb, redis.Options{Retention: s.cfg.Retention})
-	if err := s.startAdmin(); err != nil {
-		return err
-	}
 	if err := s.untilUp(ctx, "Redis", func(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }, nil); err != nil {
 		return err
 	}
@@ -372,7 +374,7 @@ func (s *server) startAdmin() error {
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		if err := s.store.Ping(ctx); err != nil || !s.ready() {
+		if !s.ready() || s.store.Ping(ctx) != nil {
 			http.Error(w, "not ready: redis unreachable or no FAQ", http.StatusServiceUnavailable)
 			return
 		}

@@ -86,7 +86,7 @@ func startServe(t *testing.T, tg *telegramtest.Server, redisAddr string, extra m
 		return err
 	}
 	t.Cleanup(func() { in.stop() })
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(90 * time.Second) // loading the FAQ under -race on a slow CI machine
 	for {
 		resp, err := http.Get("http://" + in.admin + "/readyz")
 		if err == nil {
@@ -360,9 +360,10 @@ func TestServeWaitsForDependencies(t *testing.T) {
 	if got := status(); got != http.StatusServiceUnavailable {
 		t.Fatalf("readyz while Redis is unreachable: %d, want 503\n%s", got, stderr)
 	}
+	waitLog(t, stderr, "Redis unreachable") // after the FAQ has loaded
 	time.Sleep(2 * time.Second)
 	proxy.Resume()
-	deadline = time.Now().Add(20 * time.Second)
+	deadline = time.Now().Add(60 * time.Second)
 	for status() != http.StatusOK && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -22,7 +22,10 @@ type SendConfig struct {
 	// Lease is how long a claimed chat is this sender's before another
 	// replica may take it (a crashed sender's chats are free after it).
 	Lease time.Duration
-	// Poll is how often to look for due chats when not woken.
+	// Poll is the longest an idle sender sleeps before looking for due
+	// chats again. It wakes earlier when the service commits a reply
+	// (Wake) or when the earliest scheduled chat is due; Poll only bounds
+	// how late it sees replies committed by other replicas.
 	Poll time.Duration
 	// MaxAttempts is how often a message failing with a transient error is
 	// tried before it is dropped and logged.
@@ -31,7 +34,7 @@ type SendConfig struct {
 
 // DefaultSendConfig returns Telegram's limits and production defaults.
 func DefaultSendConfig() SendConfig {
-	return SendConfig{Rate: 30, RatePerChat: 1, Workers: 16, Lease: 30 * time.Second, Poll: 50 * time.Millisecond, MaxAttempts: 10}
+	return SendConfig{Rate: 30, RatePerChat: 1, Workers: 16, Lease: 30 * time.Second, Poll: time.Second, MaxAttempts: 10}
 }
 
 // Sender delivers the outbox: it claims chats with due messages, sends
@@ -51,16 +54,33 @@ type Sender struct {
 	OnBlocked func(ctx context.Context, chat ChatID)
 
 	mu       sync.Mutex
-	attempts map[ChatID]int // transient failures in a row, per chat
+	attempts map[ChatID]attempts
+	// delivered counts successful sends; a failure counts against a
+	// message only if some send succeeded since that chat's last
+	// failure, so an outage of the whole platform drops nothing.
+	delivered uint64
+	// platform follows the messaging platform's transient failures: an
+	// outage is logged once, not once per message.
+	platform *Outage
 	// redis follows the store through the loop: an outage is logged
 	// once, and the loop backs off instead of spinning.
 	redis *Outage
+	pace  *pacer
 }
 
 // NewSender returns a sender; Wake is the channel the service signals.
 func NewSender(store Store, migrants Migrants, cfg SendConfig, log *slog.Logger, metrics *Metrics) *Sender {
 	return &Sender{store: store, migrants: migrants, cfg: cfg, log: log, metrics: metrics,
-		wake: make(chan struct{}, 1), now: time.Now, attempts: map[ChatID]int{}, redis: NewOutage("Redis (sender)", log)}
+		wake: make(chan struct{}, 1), now: time.Now, attempts: map[ChatID]attempts{}, redis: NewOutage("Redis (sender)", log),
+		platform: NewOutage("messaging platform (sending)", log),
+		pace:     newPacer(store, cfg.Rate)}
+}
+
+func (s *Sender) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
 }
 
 // Wake is signalled to look for due messages at once.
@@ -82,8 +102,27 @@ func (s *Sender) loop(ctx context.Context, untilIdle bool) {
 	defer wg.Wait()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
+	var lastDue time.Time
 	for {
-		chats, err := s.store.Due(ctx, s.now(), cap(sem), s.cfg.Lease)
+		// Under load, claim chats in batches: wait until a quarter of the
+		// workers are free rather than ask Redis each time one is. Claim
+		// no more than the free workers take, so that no claimed chat
+		// waits for a worker while its lease runs.
+		for len(sem) > cap(sem)-max(1, cap(sem)/4) {
+			select {
+			case <-ctx.Done():
+				return
+			case <-s.wake:
+			}
+		}
+		// Under load every commit wakes the loop: look at most every
+		// dueGap then, so that one look claims many chats.
+		if gap := dueGap - time.Since(lastDue); gap > 0 && !untilIdle {
+			time.Sleep(gap)
+		}
+		lastDue = time.Now()
+		want := cap(sem) - len(sem)
+		chats, next, err := s.store.Due(ctx, s.now(), want, s.cfg.Lease)
 		if err != nil && ctx.Err() == nil {
 			select {
 			case <-ctx.Done():
@@ -106,19 +145,27 @@ func (s *Sender) loop(ctx context.Context, untilIdle bool) {
 				defer wg.Done()
 				defer func() { <-sem }()
 				s.sendChat(ctx, chat)
+				// The chat may be due again (deferred for its own rate,
+				// or a message came while it was claimed): look again
+				// rather than sleep until Poll.
+				s.poke()
 			}()
 		}
-		if len(chats) > 0 {
-			continue
+		if len(chats) == want {
+			continue // perhaps more are due
 		}
 		if untilIdle {
 			wg.Wait()
-			if more, _ := s.store.Due(ctx, s.now(), 1, 0); len(more) == 0 {
+			if more, _, _ := s.store.Due(ctx, s.now(), 1, 0); len(more) == 0 {
 				return
 			}
 			continue
 		}
-		timer.Reset(s.cfg.Poll)
+		sleep := s.cfg.Poll
+		if !next.IsZero() {
+			sleep = min(sleep, max(next.Sub(s.now()), time.Millisecond))
+		}
+		timer.Reset(sleep)
 		select {
 		case <-ctx.Done():
 			return
@@ -134,7 +181,7 @@ func (s *Sender) sendChat(ctx context.Context, chat ChatID) {
 	interval := time.Duration(float64(time.Second) / s.cfg.RatePerChat)
 	for ctx.Err() == nil {
 		now := s.now()
-		m, wait, err := s.store.Next(ctx, chat, now)
+		m, queued, wait, err := s.store.Next(ctx, chat, now)
 		switch {
 		case errors.Is(err, ErrEmpty):
 			s.idle(ctx, chat)
@@ -159,16 +206,16 @@ func (s *Sender) sendChat(ctx context.Context, chat ChatID) {
 		}
 		release := s.hold(ctx, chat)
 		err = s.migrants.Send(ctx, chat, m)
-		left := -1
+		left, last := -1, queued <= 1
 		if err == nil {
 			// Still holding the chat: a message sent but not marked
 			// would be sent again by whoever claims the chat next.
-			left = s.markSent(ctx, chat, m.ID, interval)
+			left = s.markSent(ctx, chat, m.ID, interval, last)
 		}
 		release()
 		// Record the outcome even when shutting down: a message sent but
 		// not marked would be sent again after a restart.
-		if !s.settle(context.WithoutCancel(ctx), chat, m, err, left, interval) || ctx.Err() != nil {
+		if !s.settle(context.WithoutCancel(ctx), chat, m, err, left, last, interval) || ctx.Err() != nil {
 			return
 		}
 	}
@@ -176,15 +223,18 @@ func (s *Sender) sendChat(ctx context.Context, chat ChatID) {
 
 // settle records the outcome of one send and reports whether to go on
 // with the chat's next message now.
-// left is what markSent returned for a message sent.
-func (s *Sender) settle(ctx context.Context, chat ChatID, m OutMessage, err error, left int, interval time.Duration) bool {
+// left is what markSent returned for a message sent, last whether it was
+// the last queued (markSent then took the chat off the schedule, or put
+// it back for a message that came meanwhile: another sender takes it).
+func (s *Sender) settle(ctx context.Context, chat ChatID, m OutMessage, err error, left int, last bool, interval time.Duration) bool {
 	now := s.now()
 	var retry *RetryAfterError
 	switch {
 	case err == nil:
 		s.metrics.sent("ok")
 		s.resetAttempts(chat)
-		if left < 0 {
+		s.succeeded()
+		if left < 0 || last {
 			return false
 		}
 		if left == 0 {
@@ -192,11 +242,11 @@ func (s *Sender) settle(ctx context.Context, chat ChatID, m OutMessage, err erro
 			return false
 		}
 		if interval > 0 {
-			s.deferChat(ctx, chat, now.Add(interval))
-			return false
+			return false // Sent made the chat due again after interval
 		}
 		return true
 	case errors.As(err, &retry):
+		s.platform.OK() // it answered
 		s.metrics.sent("rate_limited")
 		s.deferChat(ctx, chat, now.Add(retry.After))
 	case errors.Is(err, ErrBlocked):
@@ -247,18 +297,24 @@ func (s *Sender) settle(ctx context.Context, chat ChatID, m OutMessage, err erro
 			}
 			return true
 		}
-		s.log.Warn("send failed; will retry", "attempt", n, "err", err)
-		s.deferChat(ctx, chat, now.Add(Backoff(n)))
+		s.platform.Fail(err)
+		s.log.Debug("send failed; will retry", "attempt", n, "err", err)
+		s.deferChat(ctx, chat, now.Add(Jitter(Backoff(n))))
 	}
 	return false
 }
 
 // markSent removes a delivered message from the outbox and returns how
 // many are left, or -1 when Redis could not be told.
-func (s *Sender) markSent(ctx context.Context, chat ChatID, id string, interval time.Duration) int {
+// The last message queued also takes the chat off the schedule (Finish).
+func (s *Sender) markSent(ctx context.Context, chat ChatID, id string, interval time.Duration, last bool) int {
 	var left int
 	err := Insist(ctx, func(ctx context.Context) (err error) {
-		left, err = s.store.Sent(ctx, chat, id, s.now(), interval)
+		if last {
+			left, err = s.store.Finish(ctx, chat, id, s.now(), interval)
+		} else {
+			left, err = s.store.Sent(ctx, chat, id, s.now(), interval)
+		}
 		return err
 	})
 	if err != nil {
@@ -292,23 +348,21 @@ func (s *Sender) hold(ctx context.Context, chat ChatID) (release func()) {
 	return func() { cancel(); <-done }
 }
 
-// takeSlot waits for the global rate limiter.
+// takeSlot waits for this sender's next slot of the global rate.
 func (s *Sender) takeSlot(ctx context.Context) bool {
-	for {
-		wait, err := s.store.Allow(ctx, s.now(), s.cfg.Rate, 1)
-		if err != nil {
-			s.log.Warn("rate limiter", "err", err)
-			return false
-		}
-		if wait <= 0 {
-			return true
-		}
+	at, err := s.pace.take(ctx, s.now())
+	if err != nil {
+		s.log.Warn("rate limiter", "err", err)
+		return false
+	}
+	if wait := at.Sub(s.now()); wait > 0 {
 		select {
 		case <-ctx.Done():
 			return false
 		case <-time.After(wait):
 		}
 	}
+	return true
 }
 
 func (s *Sender) idle(ctx context.Context, chat ChatID) {
@@ -323,17 +377,39 @@ func (s *Sender) deferChat(ctx context.Context, chat ChatID, t time.Time) {
 	}
 }
 
+// attempts are a chat's transient failures in a row.
+type attempts struct {
+	n         int
+	delivered uint64 // Sender.delivered at the last failure
+}
+
+// failAttempt records a transient failure and returns how many count
+// against the chat's first message: the first always does, a later one
+// only if another send succeeded in between.
 func (s *Sender) failAttempt(chat ChatID) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.attempts[chat]++
-	return s.attempts[chat]
+	a, ok := s.attempts[chat]
+	if !ok || a.delivered != s.delivered {
+		a.n++
+	}
+	a.delivered = s.delivered
+	s.attempts[chat] = a
+	return a.n
 }
 
 func (s *Sender) resetAttempts(chat ChatID) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.attempts, chat)
+}
+
+// succeeded records a delivery.
+func (s *Sender) succeeded() {
+	s.mu.Lock()
+	s.delivered++
+	s.mu.Unlock()
+	s.platform.OK()
 }
 
 // Jitter spreads a wait over ±20 %, so that replicas that failed
@@ -344,6 +420,10 @@ func Jitter(d time.Duration) time.Duration {
 	}
 	return d - d/5 + time.Duration(rand.Int64N(int64(d/5)*2+1))
 }
+
+// dueGap is the shortest time between two looks for due chats while
+// commits keep waking the sender.
+const dueGap = 5 * time.Millisecond
 
 // Backoff is the wait after the nth transient failure in a row: 1 s,
 // doubling, at most a minute.

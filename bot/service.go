@@ -145,6 +145,7 @@ func (s *Service) Handle(ctx context.Context, u Update) error {
 	if err != nil {
 		return s.failed(ctx, u, token, begun.Session, err)
 	}
+	c.Gaps = gaps
 	if err := s.store.Commit(ctx, u.Chat, token, c); err != nil {
 		if errors.Is(err, ErrLeaseLost) {
 			return ErrBusy
@@ -156,7 +157,8 @@ func (s *Service) Handle(ctx context.Context, u Update) error {
 		}
 		return err
 	}
-	return s.afterCommit(ctx, u.Chat, c, gaps)
+	s.afterCommit(c)
+	return nil
 }
 
 // begin locks the chat, waiting a little while another worker holds it:
@@ -200,7 +202,8 @@ func (s *Service) failed(ctx context.Context, u Update, token string, session fl
 	if err := s.store.Commit(ctx, u.Chat, token, c); err != nil {
 		return err
 	}
-	return s.afterCommit(ctx, u.Chat, c, nil)
+	s.afterCommit(c)
+	return nil
 }
 
 // apology renders "something went wrong"; if even that fails (the bug is
@@ -216,20 +219,11 @@ func (s *Service) apology(updateID int64, lang knowledge.Lang) (out []OutMessage
 	return s.format(updateID, []Message{f.Render.Reply(lang, flows.Reply{Key: "error.generic"})})
 }
 
-// afterCommit puts the chat's outbox on the send schedule and counts the
-// unanswered questions. When scheduling fails the update is not
-// acknowledged: its redelivery is a duplicate, which schedules again.
-func (s *Service) afterCommit(ctx context.Context, chat ChatID, c Commit, gaps []flows.Gap) error {
-	if len(c.Out) == 0 && len(gaps) == 0 {
-		return nil
-	}
-	if err := s.store.Schedule(ctx, chat, s.now(), gaps); err != nil {
-		return fmt.Errorf("schedule the reply: %w", err)
-	}
+// afterCommit wakes the local sender for the reply the commit scheduled.
+func (s *Service) afterCommit(c Commit) {
 	if len(c.Out) > 0 {
 		s.signal()
 	}
-	return nil
 }
 
 // signal wakes a local sender, if there is one.

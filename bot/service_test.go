@@ -544,3 +544,43 @@ func TestSlowChatDoesNotDelayOthers(t *testing.T) {
 		t.Errorf("other chats waited %v behind a hanging chat", took)
 	}
 }
+
+// TestOutageDropsNothing: a message that fails while nothing else gets
+// through (the platform is down) is kept however long that lasts; one
+// that fails while other chats' messages are delivered is dropped after
+// MaxAttempts.
+func TestOutageDropsNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out a few backoffs")
+	}
+	down := errors.New("telegram: 502 Bad Gateway")
+	cfg := fastSend()
+	cfg.MaxAttempts = 2
+
+	t.Run("platform down", func(t *testing.T) {
+		h := newHarness(t)
+		svc := h.service(nil)
+		h.migrants.failNext(1, down, down, down)
+		h.runSender(t, h.sender(cfg))
+		svc.Handle(ctx, command(1, 1, "start", "en"))
+		h.migrants.waitSent(t, 1, 1, 20*time.Second)
+	})
+	t.Run("one message failing", func(t *testing.T) {
+		h := newHarness(t)
+		svc := h.service(nil)
+		h.migrants.failNext(1, down, down, down)
+		h.runSender(t, h.sender(cfg))
+		svc.Handle(ctx, command(1, 1, "start", "en"))
+		// Chat 2 keeps getting answers meanwhile.
+		for i := int64(0); i < 20; i++ {
+			svc.Handle(ctx, command(100+i, 2, "help", ""))
+			time.Sleep(250 * time.Millisecond)
+		}
+		if got := h.migrants.sentTo(1); len(got) != 0 {
+			t.Errorf("chat 1 got %d messages; its message should have been dropped after %d attempts", len(got), cfg.MaxAttempts)
+		}
+		if n, _ := h.rdb.LLen(ctx, "witaj:{chat:1}:out").Result(); n != 0 {
+			t.Errorf("chat 1 still has %d messages queued", n)
+		}
+	})
+}

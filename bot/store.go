@@ -21,7 +21,9 @@ type Store interface {
 	Begin(ctx context.Context, chat ChatID, updateID int64, token string, lease time.Duration) (Begun, error)
 	// Commit stores the outcome of an update atomically — session,
 	// outgoing messages, audit records, the handled mark — and releases
-	// the lock. It returns ErrLeaseLost when the lock is no longer held
+	// the lock. Outgoing messages put the chat on the send schedule at
+	// c.Now and gaps are counted, in the same round trip where the store
+	// can keep the order (Redis Cluster takes two). It returns ErrLeaseLost when the lock is no longer held
 	// with token; nothing is stored then. Committing the same update again
 	// (a retry after a lost reply) succeeds and stores nothing more.
 	Commit(ctx context.Context, chat ChatID, token string, c Commit) error
@@ -34,18 +36,28 @@ type Store interface {
 	Fail(ctx context.Context, chat ChatID, updateID int64, token string) (int, error)
 
 	// Schedule makes the chat's outbox due at t and counts the questions
-	// the update could not answer directly, in one round trip.
+	// the update could not answer directly, in one round trip. (Commit
+	// does both itself; this is for a redelivered update.)
 	Schedule(ctx context.Context, chat ChatID, t time.Time, gaps []flows.Gap) error
 	// Due claims up to max chats whose outbox is due at now; a claimed chat
-	// is not returned again before now+lease.
-	Due(ctx context.Context, now time.Time, max int, lease time.Duration) ([]ChatID, error)
-	// Next returns the first message of the chat's outbox, or the time to
-	// wait before the chat may be sent to again (per-chat rate), or
-	// ErrEmpty, or ErrBlocked while the user has blocked the bot.
-	Next(ctx context.Context, chat ChatID, now time.Time) (OutMessage, time.Duration, error)
+	// is not returned again before now+lease. It also returns when the
+	// earliest chat left on the schedule is due (zero when none is), so
+	// that an idle sender sleeps until then.
+	Due(ctx context.Context, now time.Time, max int, lease time.Duration) ([]ChatID, time.Time, error)
+	// Next returns the first message of the chat's outbox and how many
+	// are queued with it, or the time to wait before the chat may be sent
+	// to again (per-chat rate), or ErrEmpty, or ErrBlocked while the user
+	// has blocked the bot.
+	Next(ctx context.Context, chat ChatID, now time.Time) (m OutMessage, queued int, wait time.Duration, err error)
 	// Sent removes message id from the head of the outbox, keeps the chat
-	// quiet for interval and returns how many messages remain.
+	// quiet for interval and returns how many messages remain. With
+	// interval > 0 the chat's claim ends then: it is due again after
+	// interval, for whichever sender takes it.
 	Sent(ctx context.Context, chat ChatID, id string, now time.Time, interval time.Duration) (int, error)
+	// Finish is Sent for the last message queued, and Idle with it: in one
+	// round trip where the store can keep the order of the two. A message
+	// committed meanwhile keeps the chat scheduled; the count says so.
+	Finish(ctx context.Context, chat ChatID, id string, now time.Time, interval time.Duration) (int, error)
 	// Defer keeps the chat quiet until t (rate limited, platform errors).
 	Defer(ctx context.Context, chat ChatID, t time.Time) error
 	// Hold keeps a claimed chat this sender's until t, while a send runs.
@@ -63,9 +75,10 @@ type Store interface {
 	// Idle takes a chat whose outbox emptied off the schedule; a message
 	// that arrived meanwhile keeps it scheduled.
 	Idle(ctx context.Context, chat ChatID) error
-	// Allow is the global send rate limiter shared by all replicas: it
-	// takes a slot and returns 0, or returns how long to wait.
-	Allow(ctx context.Context, now time.Time, rate float64, burst int) (time.Duration, error)
+	// Reserve takes the next n slots of the global send rate shared by
+	// all replicas and returns how long to wait for the first; the others
+	// follow at 1/rate.
+	Reserve(ctx context.Context, now time.Time, rate float64, n int) (time.Duration, error)
 
 	// Gaps returns the most frequent unanswered questions of the last days.
 	Gaps(ctx context.Context, now time.Time, days, limit int) ([]GapCount, error)
@@ -97,6 +110,9 @@ type Commit struct {
 	Audit   []AuditRecord
 	Control Control
 	Now     time.Time
+	// Gaps are the questions the update could not answer directly,
+	// counted without any user identifier.
+	Gaps []flows.Gap
 }
 
 // AuditRecord says which FAQ text a chat was shown, and when.

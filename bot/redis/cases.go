@@ -331,7 +331,7 @@ func (st *Store) SlackDue(ctx context.Context, now time.Time, max int, lease tim
 // SlackNext implements bot.CaseStore.
 func (st *Store) SlackNext(ctx context.Context, channel string, now time.Time) (bot.SlackItem, time.Duration, error) {
 	var it bot.SlackItem
-	wait, err := st.nextItem(ctx, []string{st.slackKey(channel, "out"), st.slackKey(channel, "next")}, now, &it)
+	_, wait, err := st.nextItem(ctx, []string{st.slackKey(channel, "out"), st.slackKey(channel, "next")}, now, &it)
 	if err != nil && err != bot.ErrEmpty {
 		return bot.SlackItem{}, 0, fmt.Errorf("next slack item %s: %w", channel, err)
 	}

@@ -100,23 +100,29 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `
 
-// dueScript: KEYS sendq; ARGV now ms, lease ms, max.
+// dueScript: KEYS sendq; ARGV now ms, lease ms, max. Returns the
+// claimed chats, then the time (ms) the earliest remaining chat is due,
+// or ” when none waits: an idle sender sleeps until then.
 var dueSrc = `
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
 local till = tonumber(ARGV[1]) + tonumber(ARGV[2])
 for _, c in ipairs(due) do redis.call('ZADD', KEYS[1], till, c) end
-return due
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+local out = {first[2] or ''}
+for _, c in ipairs(due) do out[#out + 1] = c end
+return out
 `
 
 // nextScript: KEYS out, next[, blocked]; ARGV now ms. A chat whose user
-// blocked the bot gets nothing until they unblock it.
+// blocked the bot gets nothing until they unblock it. With the head
+// comes the outbox length, so that the sender knows the last message.
 var nextSrc = `
 if KEYS[3] and redis.call('EXISTS', KEYS[3]) == 1 then return {'blocked', ''} end
 local nxt = tonumber(redis.call('GET', KEYS[2]) or '0')
 if nxt > tonumber(ARGV[1]) then return {'wait', tostring(nxt)} end
 local head = redis.call('LINDEX', KEYS[1], 0)
 if not head then return {'empty', ''} end
-return {'ok', head}
+return {'ok', head, tostring(redis.call('LLEN', KEYS[1]))}
 `
 
 // popScript: KEYS out, next; ARGV message id, now ms, quiet interval ms.
@@ -134,6 +140,31 @@ if iv > 0 then redis.call('SET', KEYS[2], tonumber(ARGV[2]) + iv, 'PX', iv + 100
 return redis.call('LLEN', KEYS[1])
 `
 
+// settleScript (one server only: it touches the chat's keys and the
+// schedule): KEYS out, next, sendq; ARGV message id, now ms, quiet
+// interval ms, chat, last ('1' when the sender lets the chat go). The
+// pop as in popScript, then, in the same step, the schedule: a chat let
+// go leaves it when its outbox is empty and is due now when not; a chat
+// kept is due after the interval. One step, because a schedule changed
+// without the pop (the pop failing with NOSCRIPT in a pipeline) let
+// another sender claim the chat and send the message again.
+var settleSrc = `
+local head = redis.call('LINDEX', KEYS[1], 0)
+if head then
+  local ok, m = pcall(cjson.decode, head)
+  if ok and type(m) == 'table' and m.id == ARGV[1] then redis.call('LPOP', KEYS[1]) end
+end
+local now, iv = tonumber(ARGV[2]), tonumber(ARGV[3])
+if iv > 0 then redis.call('SET', KEYS[2], now + iv, 'PX', iv + 1000) end
+local n = redis.call('LLEN', KEYS[1])
+if ARGV[5] == '1' then
+  if n == 0 then redis.call('ZREM', KEYS[3], ARGV[4]) else redis.call('ZADD', KEYS[3], now, ARGV[4]) end
+elseif iv > 0 then
+  redis.call('ZADD', KEYS[3], 'XX', now + iv, ARGV[4])
+end
+return n
+`
+
 // quietScript: KEYS next; ARGV until ms, now ms. Keeps the chat quiet
 // (no sends) until the given time.
 var quietSrc = `
@@ -142,22 +173,19 @@ if ms > 0 then redis.call('SET', KEYS[1], ARGV[1], 'PX', ms + 1000) end
 return 1
 `
 
-// rateScript: KEYS rate; ARGV now µs, interval µs, burst. The generic cell
-// rate algorithm: one key, the theoretical arrival time of the next slot,
-// shared by every replica. Times are whole microseconds, written with %d:
-// Lua would print a large number with 14 digits and lose precision, and a
-// fractional wait returned to Redis is truncated to 0 ("go ahead").
-var rateSrc = `
+// reserveScript: KEYS rate; ARGV now µs, interval µs, slots. Reserves the
+// next slots of the global rate, shared by every replica, and returns
+// how long to wait for the first (the others follow at the interval). A
+// sender reserves when it has a message and then waits, instead of
+// asking again and again. Times are whole microseconds, as in rateScript.
+var reserveSrc = `
 local now = tonumber(ARGV[1])
 local interval = tonumber(ARGV[2])
-local burst = tonumber(ARGV[3])
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tat < now then tat = now end
-local allowAt = tat - burst * interval
-if now < allowAt then return allowAt - now end
-local nxt = tat + interval
+local nxt = tat + interval * tonumber(ARGV[3])
 redis.call('SET', KEYS[1], string.format('%d', nxt), 'PX', math.floor((nxt - now) / 1000) + 1000)
-return 0
+return tat - now
 `
 
 // leadScript: KEYS lock; ARGV token, ttl ms.
@@ -171,7 +199,7 @@ return 0
 `
 
 type scripts struct {
-	begin, commit, fail, release, push, due, next, pop, quiet, rate, lead *goredis.Script
+	begin, commit, fail, release, push, due, next, pop, settle, quiet, reserve, lead *goredis.Script
 }
 
 func newScripts() scripts {
@@ -184,8 +212,9 @@ func newScripts() scripts {
 		due:     goredis.NewScript(dueSrc),
 		next:    goredis.NewScript(nextSrc),
 		pop:     goredis.NewScript(popSrc),
+		settle:  goredis.NewScript(settleSrc),
 		quiet:   goredis.NewScript(quietSrc),
-		rate:    goredis.NewScript(rateSrc),
+		reserve: goredis.NewScript(reserveSrc),
 		lead:    goredis.NewScript(leadSrc),
 	}
 }
@@ -196,7 +225,7 @@ func newScripts() scripts {
 func ScriptSHA(name string) string {
 	s := newScripts()
 	byName := map[string]*goredis.Script{"begin": s.begin, "commit": s.commit, "fail": s.fail, "release": s.release,
-		"push": s.push, "due": s.due, "next": s.next, "pop": s.pop, "quiet": s.quiet, "rate": s.rate, "lead": s.lead}
+		"push": s.push, "due": s.due, "next": s.next, "pop": s.pop, "settle": s.settle, "quiet": s.quiet, "reserve": s.reserve, "lead": s.lead}
 	if sc, ok := byName[name]; ok {
 		return sc.Hash()
 	}

@@ -50,6 +50,11 @@ type Store struct {
 	prefix    string
 	retention time.Duration
 	s         scripts
+	// ordered: a pipeline runs its commands in order on one server
+	// (standalone, Sentinel). Redis Cluster sends a pipeline's commands
+	// to their slots' nodes independently, so ordered steps take one
+	// round trip each there.
+	ordered bool
 }
 
 var _ bot.Store = (*Store)(nil)
@@ -70,7 +75,8 @@ func New(rdb goredis.UniversalClient, opts Options) *Store {
 	if opts.Retention <= 0 {
 		opts.Retention = 30 * 24 * time.Hour
 	}
-	return &Store{rdb: rdb, prefix: opts.Prefix, retention: opts.Retention, s: newScripts()}
+	_, cluster := rdb.(*goredis.ClusterClient)
+	return &Store{rdb: rdb, prefix: opts.Prefix, retention: opts.Retention, s: newScripts(), ordered: !cluster}
 }
 
 func (st *Store) chatKey(chat bot.ChatID, name string) string {
@@ -135,7 +141,7 @@ func (st *Store) Commit(ctx context.Context, chat bot.ChatID, token string, c bo
 		b, _ := json.Marshal(a)
 		args = append(args, string(b))
 	}
-	n, err := st.s.commit.Run(ctx, st.rdb, keys, args...).Int64()
+	n, err := st.commit(ctx, chat, keys, args, c)
 	if err != nil {
 		return fmt.Errorf("commit chat %d update %d: %w", chat, c.UpdateID, err)
 	}
@@ -143,6 +149,54 @@ func (st *Store) Commit(ctx context.Context, chat bot.ChatID, token string, c bo
 		return bot.ErrLeaseLost
 	}
 	return nil // stored now, or by an earlier try whose reply was lost
+}
+
+// commit runs the commit script and schedules: pipelined where the order
+// holds, else one after the other. Scheduling a chat whose commit then
+// fails (lease lost) is harmless: the sender finds nothing new to send.
+func (st *Store) commit(ctx context.Context, chat bot.ChatID, keys []string, args []any, c bot.Commit) (int64, error) {
+	if !st.ordered {
+		n, err := st.s.commit.Run(ctx, st.rdb, keys, args...).Int64()
+		if err != nil || n == -1 {
+			return n, err
+		}
+		return n, st.schedule(ctx, chat, c)
+	}
+	var cmd *goredis.Cmd
+	_, err := st.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		cmd = st.s.commit.EvalSha(ctx, p, keys, args...)
+		st.queueSchedule(ctx, p, chat, c.Now, len(c.Out) > 0, c.Gaps)
+		return nil
+	})
+	if err != nil && isNoScript(cmd.Err()) {
+		// Redis lost its script cache (a restart): load the script and
+		// commit, then schedule again, after the commit this time (the
+		// gaps were counted already).
+		n, err := st.s.commit.Run(ctx, st.rdb, keys, args...).Int64()
+		if err != nil || n == -1 {
+			return n, err
+		}
+		return n, st.schedule(ctx, chat, bot.Commit{Now: c.Now, Out: c.Out})
+	}
+	if err != nil {
+		return 0, err
+	}
+	return cmd.Int64()
+}
+
+func (st *Store) schedule(ctx context.Context, chat bot.ChatID, c bot.Commit) error {
+	if len(c.Out) == 0 && len(c.Gaps) == 0 {
+		return nil
+	}
+	_, err := st.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		st.queueSchedule(ctx, p, chat, c.Now, len(c.Out) > 0, c.Gaps)
+		return nil
+	})
+	return err
+}
+
+func isNoScript(err error) bool {
+	return err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT")
 }
 
 // Release implements bot.Store.
@@ -169,14 +223,7 @@ func (st *Store) Fail(ctx context.Context, chat bot.ChatID, updateID int64, toke
 // without any user identifier, in the same round trip.
 func (st *Store) Schedule(ctx context.Context, chat bot.ChatID, t time.Time, gaps []flows.Gap) error {
 	_, err := st.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
-		p.ZAddNX(ctx, st.key("sendq"), goredis.Z{Score: float64(ms(t)), Member: strconv.FormatInt(int64(chat), 10)})
-		if len(gaps) > 0 {
-			key := st.key("gaps:" + t.UTC().Format(time.DateOnly))
-			for _, g := range gaps {
-				p.ZIncrBy(ctx, key, 1, string(g.Lang)+"\t"+normaliseGap(g.Text))
-			}
-			p.Expire(ctx, key, st.retention)
-		}
+		st.queueSchedule(ctx, p, chat, t, true, gaps)
 		return nil
 	})
 	if err != nil {
@@ -185,61 +232,128 @@ func (st *Store) Schedule(ctx context.Context, chat bot.ChatID, t time.Time, gap
 	return nil
 }
 
+// queueSchedule adds to p: the chat on the send schedule at t (when send
+// is set; an entry already there is left alone: it is due already, held
+// by a sender that will see the new message, or deferred on purpose), and
+// the day's count of each gap.
+func (st *Store) queueSchedule(ctx context.Context, p goredis.Pipeliner, chat bot.ChatID, t time.Time, send bool, gaps []flows.Gap) {
+	if send {
+		p.ZAddNX(ctx, st.key("sendq"), goredis.Z{Score: float64(ms(t)), Member: strconv.FormatInt(int64(chat), 10)})
+	}
+	if len(gaps) > 0 {
+		key := st.key("gaps:" + t.UTC().Format(time.DateOnly))
+		for _, g := range gaps {
+			p.ZIncrBy(ctx, key, 1, string(g.Lang)+"\t"+normaliseGap(g.Text))
+		}
+		p.Expire(ctx, key, st.retention)
+	}
+}
+
 // Due implements bot.Store.
-func (st *Store) Due(ctx context.Context, now time.Time, max int, lease time.Duration) ([]bot.ChatID, error) {
+func (st *Store) Due(ctx context.Context, now time.Time, max int, lease time.Duration) ([]bot.ChatID, time.Time, error) {
 	res, err := st.s.due.Run(ctx, st.rdb, []string{st.key("sendq")}, ms(now), lease.Milliseconds(), max).StringSlice()
 	if err != nil {
-		return nil, fmt.Errorf("claim due chats: %w", err)
+		return nil, time.Time{}, fmt.Errorf("claim due chats: %w", err)
+	}
+	var next time.Time
+	if len(res) > 0 && res[0] != "" {
+		if f, err := strconv.ParseFloat(res[0], 64); err == nil {
+			next = time.UnixMilli(int64(f))
+		}
 	}
 	chats := make([]bot.ChatID, 0, len(res))
-	for _, r := range res {
+	for _, r := range res[min(1, len(res)):] {
 		id, err := strconv.ParseInt(r, 10, 64)
 		if err != nil {
 			continue
 		}
 		chats = append(chats, bot.ChatID(id))
 	}
-	return chats, nil
+	return chats, next, nil
 }
 
 // Next implements bot.Store.
-func (st *Store) Next(ctx context.Context, chat bot.ChatID, now time.Time) (bot.OutMessage, time.Duration, error) {
+func (st *Store) Next(ctx context.Context, chat bot.ChatID, now time.Time) (bot.OutMessage, int, time.Duration, error) {
 	var m bot.OutMessage
-	wait, err := st.nextItem(ctx, []string{st.chatKey(chat, "out"), st.chatKey(chat, "next"), st.chatKey(chat, "blocked")}, now, &m)
+	queued, wait, err := st.nextItem(ctx, []string{st.chatKey(chat, "out"), st.chatKey(chat, "next"), st.chatKey(chat, "blocked")}, now, &m)
 	if err != nil && err != bot.ErrEmpty && err != bot.ErrBlocked {
-		return bot.OutMessage{}, 0, fmt.Errorf("next message chat %d: %w", chat, err)
+		return bot.OutMessage{}, 0, 0, fmt.Errorf("next message chat %d: %w", chat, err)
 	}
-	return m, wait, err
+	return m, queued, wait, err
 }
 
 // nextItem reads the head of a queue into dst (Telegram outbox or Slack
-// queue: the same script), or the wait before the queue may send again,
-// or bot.ErrEmpty.
-func (st *Store) nextItem(ctx context.Context, keys []string, now time.Time, dst any) (time.Duration, error) {
+// queue: the same script) with the queue's length, or the wait before
+// the queue may send again, or bot.ErrEmpty.
+func (st *Store) nextItem(ctx context.Context, keys []string, now time.Time, dst any) (int, time.Duration, error) {
 	res, err := st.s.next.Run(ctx, st.rdb, keys, ms(now)).StringSlice()
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	switch res[0] {
 	case "empty":
-		return 0, bot.ErrEmpty
+		return 0, 0, bot.ErrEmpty
 	case "blocked":
-		return 0, bot.ErrBlocked
+		return 0, 0, bot.ErrBlocked
 	case "wait":
 		until, _ := strconv.ParseInt(res[1], 10, 64)
-		return time.UnixMilli(until).Sub(now), nil
+		return 0, time.UnixMilli(until).Sub(now), nil
 	}
 	if err := json.Unmarshal([]byte(res[1]), dst); err != nil {
-		return 0, fmt.Errorf("decode: %w", err)
+		return 0, 0, fmt.Errorf("decode: %w", err)
 	}
-	return 0, nil
+	n := 1
+	if len(res) > 2 {
+		n, _ = strconv.Atoi(res[2])
+	}
+	return n, 0, nil
 }
 
 // Sent implements bot.Store.
 func (st *Store) Sent(ctx context.Context, chat bot.ChatID, id string, now time.Time, interval time.Duration) (int, error) {
-	n, err := st.s.pop.Run(ctx, st.rdb, []string{st.chatKey(chat, "out"), st.chatKey(chat, "next")}, id, ms(now), interval.Milliseconds()).Int()
+	n, err := st.settle(ctx, chat, id, now, interval, false)
 	if err != nil {
 		return 0, fmt.Errorf("mark sent chat %d: %w", chat, err)
+	}
+	return n, nil
+}
+
+// Finish implements bot.Store: the pop, then Idle's two steps. A chat
+// with messages left is made due at once: the sender lets it go, and
+// whoever claims it next sends the rest.
+func (st *Store) Finish(ctx context.Context, chat bot.ChatID, id string, now time.Time, interval time.Duration) (int, error) {
+	n, err := st.settle(ctx, chat, id, now, interval, true)
+	if err != nil {
+		return 0, fmt.Errorf("finish chat %d: %w", chat, err)
+	}
+	return n, nil
+}
+
+// settle pops a message sent and updates the chat's schedule: in one
+// script on one server; one step after the other in a cluster, where
+// the schedule lives in another slot. Either way the pop comes first:
+// the chat must never be claimable while the message is still queued.
+func (st *Store) settle(ctx context.Context, chat bot.ChatID, id string, now time.Time, interval time.Duration, last bool) (int, error) {
+	member := strconv.FormatInt(int64(chat), 10)
+	args := []any{id, ms(now), interval.Milliseconds()}
+	if st.ordered {
+		flag := "0"
+		if last {
+			flag = "1"
+		}
+		keys := []string{st.chatKey(chat, "out"), st.chatKey(chat, "next"), st.key("sendq")}
+		return st.s.settle.Run(ctx, st.rdb, keys, append(args, member, flag)...).Int()
+	}
+	n, err := st.s.pop.Run(ctx, st.rdb, []string{st.chatKey(chat, "out"), st.chatKey(chat, "next")}, args...).Int()
+	switch {
+	case err != nil:
+		return 0, err
+	case last && n == 0:
+		return 0, st.Idle(ctx, chat)
+	case last:
+		return n, st.rdb.ZAdd(ctx, st.key("sendq"), goredis.Z{Score: float64(ms(now)), Member: member}).Err()
+	case interval > 0:
+		return n, st.rdb.ZAddXX(ctx, st.key("sendq"), goredis.Z{Score: float64(ms(now.Add(interval))), Member: member}).Err()
 	}
 	return n, nil
 }
@@ -318,10 +432,10 @@ func (st *Store) Idle(ctx context.Context, chat bot.ChatID) error {
 	return nil
 }
 
-// Allow implements bot.Store.
-func (st *Store) Allow(ctx context.Context, now time.Time, rate float64, burst int) (time.Duration, error) {
+// Reserve implements bot.Store.
+func (st *Store) Reserve(ctx context.Context, now time.Time, rate float64, n int) (time.Duration, error) {
 	interval := int64(float64(time.Second.Microseconds()) / rate)
-	wait, err := st.s.rate.Run(ctx, st.rdb, []string{st.key("rate")}, now.UnixMicro(), max(interval, 1), max(burst-1, 0)).Int64()
+	wait, err := st.s.reserve.Run(ctx, st.rdb, []string{st.key("rate")}, now.UnixMicro(), max(interval, 1), max(n, 1)).Int64()
 	if err != nil {
 		return 0, fmt.Errorf("rate limit: %w", err)
 	}

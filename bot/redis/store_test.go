@@ -30,6 +30,8 @@ func backends(t *testing.T) map[string]func(t *testing.T) goredis.UniversalClien
 			t.Cleanup(func() { c.Close() })
 			return c
 		},
+		// As on Redis Cluster: no step relies on a pipeline's order.
+		"redis-server-stepwise": func(t *testing.T) goredis.UniversalClient { return redistest.Start(t).Client(t) },
 	}
 }
 
@@ -43,6 +45,9 @@ func TestContract(t *testing.T) {
 		"forget leaves no key": testForget,
 		"keys expire":          testKeysExpire,
 		"rate limit":           testRate,
+		"commit schedules":     testCommitSchedules,
+		"finish":               testFinish,
+		"script cache lost":    testScriptCacheLost,
 		"gaps":                 testGaps,
 		"leader":               testLeader,
 		"audit bounded":        testAudit,
@@ -57,7 +62,9 @@ func TestContract(t *testing.T) {
 			for tname, tt := range tests {
 				t.Run(tname, func(t *testing.T) {
 					rdb := backend(t)
-					tt(t, New(rdb, Options{Retention: time.Hour}), rdb)
+					st := New(rdb, Options{Retention: time.Hour})
+					st.ordered = !strings.HasSuffix(name, "-stepwise")
+					tt(t, st, rdb)
 				})
 			}
 		})
@@ -148,22 +155,26 @@ func testOutbox(t *testing.T, st *Store, _ goredis.UniversalClient) {
 	if err := st.Commit(ctx, 10, "a", bot.Commit{UpdateID: 1, Now: t0, Out: out}); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Schedule(ctx, 10, t0, nil); err != nil {
+	if err := st.Schedule(ctx, 10, t0, nil); err != nil { // a no-op: Commit scheduled
 		t.Fatal(err)
 	}
-	if chats, _ := st.Due(ctx, t0.Add(-time.Second), 10, time.Minute); len(chats) != 0 {
-		t.Fatalf("Due before the time = %v", chats)
+	chats, next, _ := st.Due(ctx, t0.Add(-time.Second), 10, time.Minute)
+	if len(chats) != 0 || !next.Equal(t0) {
+		t.Fatalf("Due before the time = %v, next %v; want none, next at %v", chats, next, t0)
 	}
-	chats, err := st.Due(ctx, t0, 10, time.Minute)
+	chats, next, err := st.Due(ctx, t0, 10, time.Minute)
 	if err != nil || len(chats) != 1 || chats[0] != 10 {
 		t.Fatalf("Due = %v, %v; want [10]", chats, err)
 	}
-	if chats, _ := st.Due(ctx, t0.Add(time.Second), 10, time.Minute); len(chats) != 0 {
+	if !next.Equal(t0.Add(time.Minute)) {
+		t.Errorf("after the claim, next due at %v, want the lease's end %v", next, t0.Add(time.Minute))
+	}
+	if chats, _, _ := st.Due(ctx, t0.Add(time.Second), 10, time.Minute); len(chats) != 0 {
 		t.Fatalf("a claimed chat was handed out again: %v", chats)
 	}
-	m, wait, err := st.Next(ctx, 10, t0)
-	if err != nil || wait != 0 || m.ID != "1-0" || m.Text != "one" {
-		t.Fatalf("Next = %+v, %v, %v", m, wait, err)
+	m, queued, wait, err := st.Next(ctx, 10, t0)
+	if err != nil || wait != 0 || m.ID != "1-0" || m.Text != "one" || queued != 2 {
+		t.Fatalf("Next = %+v, %d queued, %v, %v", m, queued, wait, err)
 	}
 	n, err := st.Sent(ctx, 10, "1-0", t0, time.Second)
 	if err != nil || n != 1 {
@@ -173,24 +184,107 @@ func testOutbox(t *testing.T, st *Store, _ goredis.UniversalClient) {
 	if n, _ := st.Sent(ctx, 10, "1-0", t0, time.Second); n != 1 {
 		t.Fatalf("repeated Sent left %d, want 1", n)
 	}
-	if _, wait, _ := st.Next(ctx, 10, t0.Add(500*time.Millisecond)); wait != 500*time.Millisecond {
+	if _, _, wait, _ := st.Next(ctx, 10, t0.Add(500*time.Millisecond)); wait != 500*time.Millisecond {
 		t.Fatalf("per-chat interval: wait %v, want 500ms", wait)
 	}
-	m, _, _ = st.Next(ctx, 10, t0.Add(time.Second))
+	m, _, _, _ = st.Next(ctx, 10, t0.Add(time.Second))
 	if m.ID != "1-1" {
 		t.Fatalf("second message = %+v", m)
 	}
 	if n, _ := st.Drop(ctx, 10, "1-1"); n != 0 {
 		t.Fatalf("Drop left %d", n)
 	}
-	if _, _, err := st.Next(ctx, 10, t0.Add(time.Hour)); !errors.Is(err, bot.ErrEmpty) {
+	if _, _, _, err := st.Next(ctx, 10, t0.Add(time.Hour)); !errors.Is(err, bot.ErrEmpty) {
 		t.Fatalf("Next on an empty outbox: %v", err)
 	}
 	if err := st.Idle(ctx, 10); err != nil {
 		t.Fatal(err)
 	}
-	if chats, _ := st.Due(ctx, t0.Add(time.Hour), 10, time.Minute); len(chats) != 0 {
+	if chats, _, _ := st.Due(ctx, t0.Add(time.Hour), 10, time.Minute); len(chats) != 0 {
 		t.Fatalf("an idle chat is still scheduled: %v", chats)
+	}
+}
+
+// testCommitSchedules: a commit with messages puts the chat on the send
+// schedule itself and counts the gaps; one without messages does not
+// schedule.
+func testCommitSchedules(t *testing.T, st *Store, _ goredis.UniversalClient) {
+	mustBegin(t, st, 20, 1, "a")
+	gaps := []flows.Gap{{Lang: knowledge.EN, Text: "weather"}}
+	if err := st.Commit(ctx, 20, "a", bot.Commit{UpdateID: 1, Now: t0, Gaps: gaps}); err != nil {
+		t.Fatal(err)
+	}
+	if chats, _, _ := st.Due(ctx, t0, 10, time.Minute); len(chats) != 0 {
+		t.Fatalf("a commit without messages scheduled %v", chats)
+	}
+	if g, _ := st.Gaps(ctx, t0, 1, 10); len(g) != 1 || g[0].Count != 1 {
+		t.Fatalf("gaps after commit = %+v", g)
+	}
+	mustBegin(t, st, 20, 2, "a")
+	if err := st.Commit(ctx, 20, "a", bot.Commit{UpdateID: 2, Now: t0, Out: []bot.OutMessage{msg("2-0", "x")}}); err != nil {
+		t.Fatal(err)
+	}
+	if chats, _, _ := st.Due(ctx, t0, 10, time.Minute); len(chats) != 1 {
+		t.Fatalf("a commit with a message: Due = %v, want the chat", chats)
+	}
+}
+
+// testFinish: the last message sent takes the chat off the schedule; a
+// message committed meanwhile keeps it there.
+func testFinish(t *testing.T, st *Store, _ goredis.UniversalClient) {
+	mustBegin(t, st, 21, 1, "a")
+	st.Commit(ctx, 21, "a", bot.Commit{UpdateID: 1, Now: t0, Out: []bot.OutMessage{msg("1-0", "x")}})
+	st.Due(ctx, t0, 10, time.Minute)
+	if _, queued, _, _ := st.Next(ctx, 21, t0); queued != 1 {
+		t.Fatalf("queued = %d, want 1", queued)
+	}
+	// Another update commits while the first message is on its way.
+	mustBegin(t, st, 21, 2, "a")
+	st.Commit(ctx, 21, "a", bot.Commit{UpdateID: 2, Now: t0, Out: []bot.OutMessage{msg("2-0", "y")}})
+	if n, err := st.Finish(ctx, 21, "1-0", t0, 0); err != nil || n != 1 {
+		t.Fatalf("Finish = %d, %v; want 1 left", n, err)
+	}
+	if chats, _, _ := st.Due(ctx, t0.Add(time.Second), 10, time.Minute); len(chats) != 1 {
+		t.Fatalf("the new message's chat is not scheduled: %v", chats)
+	}
+	if n, err := st.Finish(ctx, 21, "2-0", t0, 0); err != nil || n != 0 {
+		t.Fatalf("Finish = %d, %v; want 0 left", n, err)
+	}
+	// Again, as a retry after a lost reply: nothing else changes.
+	if n, err := st.Finish(ctx, 21, "2-0", t0, 0); err != nil || n != 0 {
+		t.Fatalf("repeated Finish = %d, %v", n, err)
+	}
+	if chats, next, _ := st.Due(ctx, t0.Add(time.Hour), 10, time.Minute); len(chats) != 0 || !next.IsZero() {
+		t.Fatalf("after the last message: Due = %v, next %v; want nothing scheduled", chats, next)
+	}
+}
+
+// testScriptCacheLost: after Redis forgets its scripts (a restart, SCRIPT
+// FLUSH), marking a message sent still pops it and moves the chat on the
+// schedule as usual.
+func testScriptCacheLost(t *testing.T, st *Store, rdb goredis.UniversalClient) {
+	mustBegin(t, st, 23, 1, "a")
+	st.Commit(ctx, 23, "a", bot.Commit{UpdateID: 1, Now: t0, Out: []bot.OutMessage{msg("1-0", "x"), msg("1-1", "y"), msg("1-2", "z")}})
+	st.Due(ctx, t0, 10, time.Minute)
+	rdb.ScriptFlush(ctx)
+	if n, err := st.Sent(ctx, 23, "1-0", t0, time.Second); err != nil || n != 2 {
+		t.Fatalf("Sent after SCRIPT FLUSH = %d, %v; want 2 left", n, err)
+	}
+	if chats, _, _ := st.Due(ctx, t0.Add(500*time.Millisecond), 10, time.Minute); len(chats) != 0 {
+		t.Fatalf("chat due before its interval: %v", chats)
+	}
+	if chats, _, _ := st.Due(ctx, t0.Add(time.Second), 10, time.Minute); len(chats) != 1 {
+		t.Fatalf("chat not due after its interval: %v", chats)
+	}
+	rdb.ScriptFlush(ctx)
+	if n, err := st.Finish(ctx, 23, "1-1", t0.Add(time.Second), 0); err != nil || n != 1 {
+		t.Fatalf("Finish after SCRIPT FLUSH = %d, %v; want 1 left", n, err)
+	}
+	if m, _, _, _ := st.Next(ctx, 23, t0.Add(2*time.Second)); m.ID != "1-2" {
+		t.Fatalf("next message %q, want 1-2", m.ID)
+	}
+	if chats, _, _ := st.Due(ctx, t0.Add(2*time.Second), 10, time.Minute); len(chats) != 1 {
+		t.Fatalf("chat with a message left is not due: %v", chats)
 	}
 }
 
@@ -211,7 +305,7 @@ func testForget(t *testing.T, st *Store, rdb goredis.UniversalClient) {
 	if _, err := st.Begin(ctx, 11, 2, "b", time.Minute); !errors.Is(err, bot.ErrDuplicate) {
 		t.Fatalf("Begin of the erasure again: %v, want ErrDuplicate", err)
 	}
-	if m, _, _ := st.Next(ctx, 11, t0); m.ID != "2-0" {
+	if m, _, _, _ := st.Next(ctx, 11, t0); m.ID != "2-0" {
 		t.Fatalf("confirmation = %+v", m)
 	}
 	st.Sent(ctx, 11, "2-0", t0, time.Second)
@@ -287,7 +381,7 @@ func testKeysExpire(t *testing.T, st *Store, rdb goredis.UniversalClient) {
 	st.Fail(ctx, 12, 2, "a")
 	st.Schedule(ctx, 12, t0, []flows.Gap{{Lang: knowledge.EN, Text: "weather"}})
 	st.DeadLetter(ctx, bot.DeadLetter{Chat: 12, UpdateID: 2, At: t0})
-	st.Allow(ctx, time.Now(), 30, 1)
+	st.Reserve(ctx, time.Now(), 30, 1)
 	st.Lead(ctx, "poller", "a", time.Minute)
 	keys, _ := rdb.Keys(ctx, st.prefix+"*").Result()
 	if len(keys) < 8 {
@@ -311,17 +405,22 @@ func testKeysExpire(t *testing.T, st *Store, rdb goredis.UniversalClient) {
 	}
 }
 
+// testRate: reservations at 10/s follow each other 100 ms apart, across
+// callers (replicas); slots not taken in time are not saved up.
 func testRate(t *testing.T, st *Store, _ goredis.UniversalClient) {
 	now := time.Now()
-	if w, err := st.Allow(ctx, now, 10, 1); err != nil || w != 0 {
-		t.Fatalf("first send: wait %v, %v", w, err)
+	if w, err := st.Reserve(ctx, now, 10, 3); err != nil || w != 0 {
+		t.Fatalf("first reservation: wait %v, %v", w, err)
 	}
-	w, _ := st.Allow(ctx, now, 10, 1)
-	if w < 90*time.Millisecond || w > 110*time.Millisecond {
-		t.Fatalf("second send at 10/s: wait %v, want ~100ms", w)
+	w, _ := st.Reserve(ctx, now, 10, 1)
+	if w < 290*time.Millisecond || w > 310*time.Millisecond {
+		t.Fatalf("after 3 slots at 10/s: wait %v, want 300ms", w)
 	}
-	if w, _ := st.Allow(ctx, now.Add(100*time.Millisecond), 10, 1); w != 0 {
-		t.Fatalf("after the interval: wait %v", w)
+	if w, _ := st.Reserve(ctx, now.Add(time.Hour), 10, 1); w != 0 {
+		t.Fatalf("an hour later: wait %v, want 0", w)
+	}
+	if w, _ := st.Reserve(ctx, now.Add(time.Hour), 10, 1); w < 90*time.Millisecond || w > 110*time.Millisecond {
+		t.Fatalf("next: wait %v, want 100ms (no burst from unused slots)", w)
 	}
 }
 
@@ -376,13 +475,13 @@ func testUnreachable(t *testing.T, st *Store, rdb goredis.UniversalClient) {
 	// The mark is read: a message committed meanwhile is not handed out.
 	mustBegin(t, st, 14, 2, "a")
 	st.Commit(ctx, 14, "a", bot.Commit{UpdateID: 2, Now: t0, Out: []bot.OutMessage{msg("2-0", "y")}})
-	if _, _, err := st.Next(ctx, 14, t0); !errors.Is(err, bot.ErrBlocked) {
+	if _, _, _, err := st.Next(ctx, 14, t0); !errors.Is(err, bot.ErrBlocked) {
 		t.Fatalf("Next of a blocked chat: %v, want ErrBlocked", err)
 	}
 	// The user unblocks the bot: the mark goes, messages flow again.
 	mustBegin(t, st, 14, 3, "a")
 	st.Commit(ctx, 14, "a", bot.Commit{UpdateID: 3, Now: t0, Control: bot.Unblocked, Out: []bot.OutMessage{msg("3-0", "z")}})
-	if m, _, err := st.Next(ctx, 14, t0); err != nil || m.ID != "2-0" {
+	if m, _, _, err := st.Next(ctx, 14, t0); err != nil || m.ID != "2-0" {
 		t.Fatalf("Next after unblocking = %+v, %v", m, err)
 	}
 }

@@ -482,6 +482,14 @@ func TestFaultsTwoReplicas(t *testing.T) {
 		sent := r.tg.Sent(int64(9200 + c))
 		if len(sent) != len(seq) {
 			t.Errorf("chat %d: %d replies, want %d", 9200+c, len(sent), len(seq))
+			for i, m := range sent {
+				t.Logf("reply %d: %.60q", i, m.Visible)
+			}
+			for _, l := range strings.Split(a.stderr.String()+b.stderr.String(), "\n") {
+				if strings.Contains(l, fmt.Sprintf(`"chat":%d`, 9200+c)) {
+					t.Log(l)
+				}
+			}
 			continue
 		}
 		for i, cmd := range seq {

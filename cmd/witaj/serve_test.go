@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -113,7 +114,11 @@ func waitSent(t *testing.T, tg *telegramtest.Server, chat int64, n int) []telegr
 	defer cancel()
 	got, err := tg.WaitSent(ctx, chat, n)
 	if err != nil {
-		t.Fatalf("chat %d: waiting for %d messages: %v (got %d)", chat, n, err, len(tg.Sent(chat)))
+		var got strings.Builder
+		for i, m := range tg.Sent(chat) {
+			fmt.Fprintf(&got, "\n  %d: %.120q", i, m.Visible)
+		}
+		t.Fatalf("chat %d: waiting for %d messages: %v; got %d:%s", chat, n, err, len(tg.Sent(chat)), got.String())
 	}
 	return got
 }

@@ -28,6 +28,7 @@ type desk struct {
 	chat  int64
 	seen  int // Telegram messages already checked
 	t     *testing.T
+	rdb   *goredis.Client
 }
 
 func startDesk(t *testing.T, lang string, chat int64) *desk {
@@ -44,7 +45,7 @@ func startDesk(t *testing.T, lang string, chat int64) *desk {
 		"WITAJ_HOURS":                "Mon-Sun 00:00-24:00",
 		"WITAJ_SLACK_RECONCILE":      "100ms",
 	})
-	return &desk{instance: in, slack: sl, user: telegramtest.User(chat, "Olena", lang), chat: chat, t: t}
+	return &desk{instance: in, slack: sl, user: telegramtest.User(chat, "Olena", lang), chat: chat, t: t, rdb: rs.Client(t)}
 }
 
 func (d *desk) ctx() context.Context {
@@ -74,9 +75,23 @@ func (d *desk) replies(n int) string {
 // posts waits until the fake Slack holds n posts matching in channel.
 func (d *desk) posts(n int) []slackfake.Post {
 	d.t.Helper()
-	err := d.slack.WaitFor(d.ctx(), func(s *slackfake.Server) bool { return len(s.Posts()) >= n })
+	ctx := d.ctx()
+	err := d.slack.WaitFor(ctx, func(s *slackfake.Server) bool { return len(s.Posts()) >= n })
 	if err != nil {
 		d.t.Fatalf("waiting for %d Slack posts: %v (have %d)", n, err, len(d.slack.Posts()))
+	}
+	// witaj records a case's thread just after Slack answers the post;
+	// a consultant cannot click that fast, a test can.
+	for _, p := range d.slack.Posts() {
+		if p.ThreadTS != "" || !strings.Contains(string(p.Blocks), "witaj_claim") {
+			continue
+		}
+		for d.rdb.Exists(ctx, "witaj:thread:"+p.Channel+":"+p.TS).Val() == 0 {
+			if ctx.Err() != nil {
+				d.t.Fatalf("thread %s never recorded", p.TS)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
 	}
 	return d.slack.Posts()
 }

@@ -108,7 +108,9 @@ func (s *Server) stampLocked(u *models.Update) {
 	if u.ID == 0 {
 		u.ID = s.nextUpdateID
 	}
-	s.nextUpdateID = u.ID + 1
+	// A redelivered update keeps its id and must not move the counter
+	// back: later updates would reuse ids and be taken for duplicates.
+	s.nextUpdateID = max(s.nextUpdateID, u.ID+1)
 	now := int(s.now().Unix())
 	for _, m := range []**models.Message{&u.Message, &u.EditedMessage, &u.ChannelPost, &u.EditedChannelPost} {
 		if *m == nil {

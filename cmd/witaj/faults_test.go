@@ -217,6 +217,7 @@ func TestFaults(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the fault suite drives the built binary for about a minute")
 	}
+	t.Parallel() // with the other fault suites, after the serial tests
 	const chats, perChat = 20, 5
 	scenarios := []struct {
 		name string
@@ -273,6 +274,9 @@ func TestFaults(t *testing.T) {
 	}
 	for _, sc := range scenarios {
 		t.Run(strings.ReplaceAll(sc.name, " ", "_"), func(t *testing.T) {
+			// Each scenario has its own redis-server, proxy, fakes and
+			// process; most of their time is waiting.
+			t.Parallel()
 			r := newFaultRig(t, sc.aof)
 			p := startProc(t, r.env)
 			var ids []int64
@@ -329,6 +333,7 @@ func TestFaultsSlack(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives the built binary")
 	}
+	t.Parallel()
 	const chats, perChat = 4, 3
 	scenarios := []struct {
 		name  string
@@ -349,6 +354,9 @@ func TestFaultsSlack(t *testing.T) {
 	}
 	for _, sc := range scenarios {
 		t.Run(strings.ReplaceAll(sc.name, " ", "_"), func(t *testing.T) {
+			// Each scenario has its own redis-server, proxy, fakes and
+			// process; most of their time is waiting.
+			t.Parallel()
 			r := newFaultRig(t, false)
 			sl := slackfake.New(t)
 			sl.SetMembers(consultants, "UCONS1")

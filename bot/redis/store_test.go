@@ -48,6 +48,7 @@ func TestContract(t *testing.T) {
 		"commit schedules":     testCommitSchedules,
 		"finish":               testFinish,
 		"script cache lost":    testScriptCacheLost,
+		"tiny interval":        testTinyInterval,
 		"gaps":                 testGaps,
 		"leader":               testLeader,
 		"audit bounded":        testAudit,
@@ -285,6 +286,21 @@ func testScriptCacheLost(t *testing.T, st *Store, rdb goredis.UniversalClient) {
 	}
 	if chats, _, _ := st.Due(ctx, t0.Add(2*time.Second), 10, time.Minute); len(chats) != 1 {
 		t.Fatalf("chat with a message left is not due: %v", chats)
+	}
+}
+
+// testTinyInterval: a per-chat interval under a millisecond still puts
+// the chat back on the schedule after Sent (it stayed claimed for the
+// whole lease: replies 30 s late under raised rates).
+func testTinyInterval(t *testing.T, st *Store, _ goredis.UniversalClient) {
+	mustBegin(t, st, 24, 1, "a")
+	st.Commit(ctx, 24, "a", bot.Commit{UpdateID: 1, Now: t0, Out: []bot.OutMessage{msg("1-0", "x"), msg("1-1", "y")}})
+	st.Due(ctx, t0, 10, time.Minute)
+	if n, err := st.Sent(ctx, 24, "1-0", t0, 10*time.Microsecond); err != nil || n != 1 {
+		t.Fatalf("Sent = %d, %v", n, err)
+	}
+	if chats, _, _ := st.Due(ctx, t0.Add(time.Second), 10, time.Minute); len(chats) != 1 {
+		t.Fatalf("chat still claimed after a 10 µs interval: Due = %v", chats)
 	}
 }
 

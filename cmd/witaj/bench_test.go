@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 
-	"io"
+	"os"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -66,7 +66,7 @@ func newBenchRig(b *testing.B, sendCfg bot.SendConfig) *benchRig {
 	srv := redistest.Start(b)
 	r := &benchRig{redis: goredis.NewClient(&goredis.Options{Addr: srv.Addr}), tg: telegramtest.New(b), handle: &redisCount{}, send: &redisCount{}, questions: map[knowledge.Lang][]string{}}
 	b.Cleanup(func() { r.redis.Close() })
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	newStore := func(h *redisCount) *redis.Store {
 		c := goredis.NewClient(&goredis.Options{Addr: srv.Addr, PoolSize: 64})
 		c.AddHook(h)

@@ -3,10 +3,10 @@ package main
 import (
 	"context"
 
-	"os"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"runtime"
 	"slices"
 	"strconv"

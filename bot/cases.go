@@ -101,8 +101,9 @@ type CaseStore interface {
 
 	// SlackPush queues items for a channel.
 	SlackPush(ctx context.Context, channel string, items ...SlackItem) error
-	// SlackDue claims channels with due items (see Store.Due).
-	SlackDue(ctx context.Context, now time.Time, max int, lease time.Duration) ([]string, error)
+	// SlackDue claims channels with due items and tells when the
+	// earliest other channel is due (zero when none waits); see Store.Due.
+	SlackDue(ctx context.Context, now time.Time, max int, lease time.Duration) ([]string, time.Time, error)
 	// SlackNext, SlackSent, SlackDefer and SlackIdle work like Store's
 	// Next, Sent, Defer and Idle for a channel's queue.
 	SlackNext(ctx context.Context, channel string, now time.Time) (SlackItem, time.Duration, error)

@@ -324,8 +324,17 @@ func (st *Store) SlackPush(ctx context.Context, channel string, items ...bot.Sla
 }
 
 // SlackDue implements bot.CaseStore.
-func (st *Store) SlackDue(ctx context.Context, now time.Time, max int, lease time.Duration) ([]string, error) {
-	return st.s.due.Run(ctx, st.rdb, []string{st.key("slackq")}, ms(now), lease.Milliseconds(), max).StringSlice()
+func (st *Store) SlackDue(ctx context.Context, now time.Time, max int, lease time.Duration) ([]string, time.Time, error) {
+	res, err := st.s.due.Run(ctx, st.rdb, []string{st.key("slackq")}, ms(now), lease.Milliseconds(), max).StringSlice()
+	if err != nil || len(res) == 0 {
+		return nil, time.Time{}, err
+	}
+	// The script answers the earliest due time first, then the channels.
+	var next time.Time
+	if f, err := strconv.ParseFloat(res[0], 64); err == nil {
+		next = time.UnixMilli(int64(f))
+	}
+	return res[1:], next, nil
 }
 
 // SlackNext implements bot.CaseStore.

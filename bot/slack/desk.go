@@ -46,6 +46,9 @@ type Desk struct {
 	cfg   Config
 	log   *slog.Logger
 	now   func() time.Time
+	// Wake, when set, is signalled after items are queued for Slack, so
+	// that a local sender posts them at once.
+	Wake chan<- struct{}
 }
 
 var _ bot.Consultants = (*Desk)(nil)
@@ -69,7 +72,7 @@ func (d *Desk) Open(ctx context.Context, chat bot.ChatID, e flows.Escalate) (bot
 		return bot.Opened{}, err
 	}
 	if created {
-		if err := d.cases.SlackPush(ctx, cur.Channel, bot.SlackItem{ID: itemID(), Kind: bot.SlackParent, Chat: chat,
+		if err := d.push(ctx, cur.Channel, bot.SlackItem{ID: itemID(), Kind: bot.SlackParent, Chat: chat,
 			Text: fallback(cur), Blocks: encodeBlocks(caseBlocks(cur, d.kb()))}); err != nil {
 			return bot.Opened{}, err
 		}
@@ -105,7 +108,7 @@ func (d *Desk) Relay(ctx context.Context, chat bot.ChatID, key string, r flows.R
 		return false, fmt.Errorf("relay: %w", err)
 	}
 	text := "💬 Migrant: " + r.Text
-	err = d.cases.SlackPush(ctx, c.Channel, bot.SlackItem{ID: key, Kind: bot.SlackReply, Chat: chat,
+	err = d.push(ctx, c.Channel, bot.SlackItem{ID: key, Kind: bot.SlackReply, Chat: chat,
 		Text: Escape(text), Blocks: encodeBlocks(plainSection(text))})
 	return d.cases.SlackDown(ctx), err
 }
@@ -156,14 +159,14 @@ func (d *Desk) Forget(ctx context.Context, chat bot.ChatID) error {
 		byChannel[p.Channel] = append(byChannel[p.Channel], bot.SlackItem{ID: itemID(), Kind: bot.SlackDelete, TS: p.TS})
 	}
 	for ch, items := range byChannel {
-		if err := d.cases.SlackPush(ctx, ch, items...); err != nil {
+		if err := d.push(ctx, ch, items...); err != nil {
 			return err
 		}
 	}
 	if c.ID != "" && c.Open() {
 		// A thread that was never posted is deleted by its absence; say in
 		// the channel that the case is gone, without any of its content.
-		return d.cases.SlackPush(ctx, c.Channel, bot.SlackItem{ID: itemID(), Kind: bot.SlackNotice,
+		return d.push(ctx, c.Channel, bot.SlackItem{ID: itemID(), Kind: bot.SlackNotice,
 			Text: "Case " + c.ID + " was deleted at the migrant's request (/forget)."})
 	}
 	return nil
@@ -171,12 +174,12 @@ func (d *Desk) Forget(ctx context.Context, chat bot.ChatID) error {
 
 // note posts a line in the case's thread.
 func (d *Desk) note(ctx context.Context, c bot.Case, text string) error {
-	return d.cases.SlackPush(ctx, c.Channel, bot.SlackItem{ID: itemID(), Kind: bot.SlackReply, Chat: c.Chat, Text: text})
+	return d.push(ctx, c.Channel, bot.SlackItem{ID: itemID(), Kind: bot.SlackReply, Chat: c.Chat, Text: text})
 }
 
 // update refreshes the parent message.
 func (d *Desk) update(ctx context.Context, c bot.Case) {
-	err := d.cases.SlackPush(ctx, c.Channel, bot.SlackItem{ID: itemID(), Kind: bot.SlackUpdate, Chat: c.Chat,
+	err := d.push(ctx, c.Channel, bot.SlackItem{ID: itemID(), Kind: bot.SlackUpdate, Chat: c.Chat,
 		Text: fallback(c), Blocks: encodeBlocks(caseBlocks(c, d.kb()))})
 	if err != nil {
 		d.log.Warn("queue parent update", "err", err)
@@ -245,7 +248,7 @@ func (d *Desk) Remind(ctx context.Context) error {
 		}
 		mins := int(d.now().Sub(c.Opened).Minutes())
 		text := fmt.Sprintf("⏰ Case %s has waited %d minutes for a consultant.", c.ID, mins)
-		if err := d.cases.SlackPush(ctx, c.Channel, bot.SlackItem{ID: itemID(), Kind: bot.SlackNotice, Chat: chat, Text: text}); err != nil {
+		if err := d.push(ctx, c.Channel, bot.SlackItem{ID: itemID(), Kind: bot.SlackNotice, Chat: chat, Text: text}); err != nil {
 			return err
 		}
 		if err := d.cases.MarkReminded(ctx, chat); err != nil {
@@ -294,4 +297,18 @@ func itemID() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return strconv.FormatUint(uint64(b[0])<<56|uint64(b[1])<<48|uint64(b[2])<<40|uint64(b[3])<<32|uint64(b[4])<<24|uint64(b[5])<<16|uint64(b[6])<<8|uint64(b[7]), 36)
+}
+
+// push queues items for Slack and wakes the local sender.
+func (d *Desk) push(ctx context.Context, channel string, items ...bot.SlackItem) error {
+	if err := d.cases.SlackPush(ctx, channel, items...); err != nil {
+		return err
+	}
+	if d.Wake != nil {
+		select {
+		case d.Wake <- struct{}{}:
+		default:
+		}
+	}
+	return nil
 }

@@ -42,11 +42,20 @@ type Sender struct {
 	failedAt map[string]time.Time // start of the channel's last failed request
 	down     bool
 	redis    *bot.Outage // the queue's store, logged once per outage
+	// idlePoll is the longest an idle sender waits before looking again
+	// (for items another replica queued); wake cuts it short for items
+	// queued here.
+	idlePoll time.Duration
+	wake     chan struct{}
 }
+
+// Wake returns the channel that tells the sender items were queued.
+func (s *Sender) Wake() chan<- struct{} { return s.wake }
 
 // NewSender returns a sender posting through api.
 func NewSender(cases bot.CaseStore, api Poster, log *slog.Logger) *Sender {
 	return &Sender{cases: cases, api: api, log: log, now: time.Now, Interval: time.Second, poll: 50 * time.Millisecond,
+		idlePoll: time.Second, wake: make(chan struct{}, 1),
 		attempts: map[string]int{}, failedAt: map[string]time.Time{}, redis: bot.NewOutage("Redis (Slack queue)", log)}
 }
 
@@ -57,13 +66,21 @@ func (s *Sender) Run(ctx context.Context) {
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
-		channels, err := s.cases.SlackDue(ctx, s.now(), 8, 30*time.Second)
-		wait := s.poll
+		channels, next, err := s.cases.SlackDue(ctx, s.now(), 8, 30*time.Second)
+		wait := s.poll // while channels are being sent
 		switch {
 		case err != nil && ctx.Err() == nil:
 			wait = s.redis.Fail(err)
 		case err == nil:
 			s.redis.OK()
+			if len(channels) == 0 {
+				// Idle: until the earliest deferred channel, a wake-up
+				// or idlePoll, not every poll.
+				wait = s.idlePoll
+				if !next.IsZero() {
+					wait = min(wait, max(next.Sub(s.now()), s.poll))
+				}
+			}
 		}
 		for _, ch := range channels {
 			wg.Go(func() { s.sendChannel(ctx, ch) })
@@ -73,6 +90,7 @@ func (s *Sender) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-s.wake:
 		}
 	}
 }

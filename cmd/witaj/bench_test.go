@@ -22,6 +22,7 @@ import (
 	"github.com/witaj/witaj/bot"
 	"github.com/witaj/witaj/bot/redis"
 	"github.com/witaj/witaj/bot/redis/redistest"
+	"github.com/witaj/witaj/bot/slack/slackfake"
 	"github.com/witaj/witaj/bot/telegram"
 	"github.com/witaj/witaj/bot/telegram/telegramtest"
 	"github.com/witaj/witaj/flows"
@@ -213,9 +214,39 @@ func (r *benchRig) run(b *testing.B, chats []int64, parallel int) {
 	b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/n, "process_allocs/update")
 }
 
+// BenchmarkIdleReplica: a whole `witaj serve` with consultants on Slack,
+// ready and with nothing to do, and the Redis calls it makes per second
+// (server side, INFO commandstats): the sender, the Slack sender, the
+// leader's tasks and the gauges all wait rather than poll fast.
+func BenchmarkIdleReplica(b *testing.B) {
+	rs := redistest.Start(b)
+	tg := telegramtest.New(b)
+	sl := slackfake.New(b)
+	sl.SetMembers("CIDLE", "U1")
+	in := startServe(b, tg, rs.Addr, map[string]string{
+		"WITAJ_SLACK_BOT_TOKEN": "xoxb-test", "WITAJ_SLACK_API_URL": sl.APIURL(), "WITAJ_SLACK_CHANNEL": "CIDLE",
+		"WITAJ_SLACK_SIGNING_SECRET": "s", "WITAJ_SEND_RATE": "30", "WITAJ_SEND_RATE_PER_CHAT": "1",
+	})
+	defer in.stop()
+	r := &benchRig{redis: rs.Client(b)}
+	time.Sleep(2 * time.Second) // past start-up
+	const window = 5 * time.Second
+	b.ResetTimer()
+	before := r.serverCalls(b)
+	for range b.N {
+		time.Sleep(window)
+	}
+	calls := r.serverCalls(b) - before
+	if testing.Verbose() {
+		info, _ := r.redis.Info(context.Background(), "commandstats").Result()
+		b.Log(info)
+	}
+	b.ReportMetric(float64(calls)/(float64(b.N)*window.Seconds()), "redis_calls/s")
+}
+
 // serverCalls is the number of commands Redis has run, those run by
 // scripts included (INFO commandstats), less the INFO calls themselves.
-func (r *benchRig) serverCalls(b *testing.B) int64 {
+func (r *benchRig) serverCalls(b testing.TB) int64 {
 	info, err := r.redis.Info(context.Background(), "commandstats").Result()
 	if err != nil {
 		b.Fatal(err)

@@ -360,6 +360,7 @@ func (s *server) openSlack(ctx context.Context) (*slack.Desk, error) {
 	}, s.log)
 	slackSender := slack.NewSender(s.store, s.slackAPI, s.log)
 	slackSender.Interval = time.Duration(float64(time.Second) / s.cfg.SlackRate)
+	desk.Wake = slackSender.Wake()
 	sendCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.slackStop = stop
 	s.bg.Go(func() { slackSender.Run(sendCtx) })

@@ -48,7 +48,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -60,7 +60,7 @@ func freeAddr(t *testing.T) string {
 
 // startServe runs serve with env on top of a base configuration and waits
 // until it is ready.
-func startServe(t *testing.T, tg *telegramtest.Server, redisAddr string, extra map[string]string) *instance {
+func startServe(t testing.TB, tg *telegramtest.Server, redisAddr string, extra map[string]string) *instance {
 	t.Helper()
 	in := &instance{tg: tg, redisAddr: redisAddr, admin: freeAddr(t), listen: freeAddr(t), stderr: &syncBuffer{}}
 	env := map[string]string{

@@ -97,12 +97,14 @@ type Service struct {
 	now         func() time.Time
 	// wake, when set, is signalled after a commit that queued messages,
 	// so a local sender starts at once.
-	wake chan<- struct{}
+	wake  chan<- struct{}
+	chats *chatLocks
 }
 
 // NewService returns a service. consultants, metrics and wake may be nil.
 func NewService(store Store, migrants Migrants, consultants Consultants, faq *FAQ, cfg Config, log *slog.Logger, metrics *Metrics, wake chan<- struct{}) *Service {
-	s := &Service{store: store, migrants: migrants, consultants: consultants, cfg: cfg, log: log, metrics: metrics, now: time.Now, wake: wake}
+	s := &Service{store: store, migrants: migrants, consultants: consultants, cfg: cfg, log: log, metrics: metrics, now: time.Now, wake: wake,
+		chats: newChatLocks()}
 	s.faq.Store(faq)
 	return s
 }
@@ -124,6 +126,18 @@ func (s *Service) Handle(ctx context.Context, u Update) error {
 	if !u.HasEvent && u.Control == NoControl && u.Reply == "" {
 		return nil
 	}
+	// This replica's updates of the chat go one at a time; the wait
+	// counts against BusyTimeout like waiting for the Redis lock.
+	turnCtx, cancel := context.WithTimeout(ctx, s.cfg.BusyTimeout)
+	release, err := s.chats.acquire(turnCtx, u.Chat)
+	cancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return ErrBusy
+	}
+	defer release()
 	token := newToken()
 	begun, err := s.begin(ctx, u, token)
 	if errors.Is(err, ErrDuplicate) {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -583,4 +584,40 @@ func TestOutageDropsNothing(t *testing.T) {
 			t.Errorf("chat 1 still has %d messages queued", n)
 		}
 	})
+}
+
+// TestBusyChatWaitsItsTurn: many updates of one chat arriving at once on
+// one replica wait their turn in the process: each takes the chat's Redis
+// lock once, none retries it (that put hundreds of milliseconds on busy
+// chats' replies), none is told "busy".
+func TestBusyChatWaitsItsTurn(t *testing.T) {
+	h := newHarness(t)
+	store := &countingStore{Store: h.store}
+	svc := bot.NewService(store, h.migrants, nil, h.faq, bot.DefaultConfig(), h.log, nil, nil)
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for i := range 40 {
+		wg.Go(func() { errs <- svc.Handle(ctx, text(int64(i+1), 13, "pesel")) })
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("Handle: %v", err)
+		}
+	}
+	if n := store.begins.Load(); n != 40 {
+		t.Errorf("%d attempts to lock the chat for 40 updates, want 40", n)
+	}
+}
+
+// countingStore counts Begin calls.
+type countingStore struct {
+	bot.Store
+	begins atomic.Int64
+}
+
+func (s *countingStore) Begin(ctx context.Context, chat bot.ChatID, updateID int64, token string, lease time.Duration) (bot.Begun, error) {
+	s.begins.Add(1)
+	return s.Store.Begin(ctx, chat, updateID, token, lease)
 }

@@ -48,6 +48,7 @@ type fileFields struct {
 	Related   []string                     `yaml:"related"`
 	Urgent    bool                         `yaml:"urgent"`
 	Facets    map[string]map[string]string `yaml:"facets"`
+	Change    map[string]string            `yaml:"change"`
 }
 
 // field describes one top-level key: where to decode it and what an editor
@@ -72,6 +73,7 @@ func (f *fileFields) fields() map[string]field {
 		"related":   {&f.Related, "a list of topic ids, e.g. [legal.pesel]"},
 		"urgent":    {&f.Urgent, "true or false"},
 		"facets":    {&f.Facets, "named sections, each one text per language (cost: {pl: |, en: | …})"},
+		"change":    {&f.Change, "one short text per language saying what changed (pl: |, en: |)"},
 	}
 }
 
@@ -144,6 +146,9 @@ func (ff *fileFields) entry(path string, pos positions) *Entry {
 	e.Title = langMap(ff.Title)
 	e.Answer = langMap(ff.Answer)
 	e.Facets = facetsOf(ff.Facets)
+	if len(ff.Change) > 0 {
+		e.Change = langMap(ff.Change)
+	}
 	e.Questions = make(map[Lang][]string, len(ff.Questions))
 	for k, v := range ff.Questions {
 		e.Questions[Lang(k)] = v

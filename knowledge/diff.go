@@ -32,6 +32,21 @@ func (c Change) meaningChanged() bool {
 	return false
 }
 
+// MissingNote reports an answer that changed with a version bump but
+// without a new change note: the topic's subscribers would then get no
+// alert, or last version's note again.
+func (c Change) MissingNote() bool {
+	if c.New.Version <= c.Old.Version {
+		return false
+	}
+	for _, f := range c.Fields {
+		if strings.HasPrefix(f, "answer.") {
+			return c.New.ChangeID() == "" || c.New.ChangeID() == c.Old.ChangeID()
+		}
+	}
+	return false
+}
+
 // StaleLangs returns the languages whose answer did not change while
 // another language's answer did: those translations may be out of date.
 func (c Change) StaleLangs() []Lang {
@@ -102,6 +117,9 @@ func changedFields(o, n *Entry) []string {
 			add(o.Facets[f][l] != n.Facets[f][l], "facets."+string(f)+"."+string(l))
 		}
 	}
+	for _, l := range Langs() {
+		add(o.Change[l] != n.Change[l], "change."+string(l))
+	}
 	add(!slices.Equal(o.Sources, n.Sources), "sources")
 	add(!slices.Equal(o.Keywords, n.Keywords), "keywords")
 	add(!slices.Equal(o.Related, n.Related), "related")
@@ -119,6 +137,10 @@ func (d DiffResult) Problems() Problems {
 		if c.MissingBump() {
 			probs = append(probs, Problem{Path: c.New.Path, Line: c.New.Line("version"),
 				Msg: fmt.Sprintf("%s: answer or questions changed but version stayed %d; bump it to %d", c.ID, c.New.Version, c.Old.Version+1)})
+		}
+		if c.MissingNote() {
+			probs = append(probs, Problem{Path: c.New.Path, Line: c.New.Line("version"),
+				Msg: fmt.Sprintf("%s: the answer changed in version %d; add a new change note (change: pl/en/uk/ru) saying what changed, for the topic's subscribers", c.ID, c.New.Version)})
 		}
 		if stale := c.StaleLangs(); len(stale) > 0 {
 			probs = append(probs, Problem{Path: c.New.Path, Line: c.New.Line("answer"), Warning: true,

@@ -43,7 +43,7 @@ func TestDiff(t *testing.T) {
 	}
 	want := []change{
 		{ID: "legal.alpha", Fields: []string{"answer.pl"}, MissingBump: true, Stale: []Lang{EN, UK, RU}},
-		{ID: "work.beta", Fields: []string{"answer.pl", "answer.en", "answer.uk", "answer.ru"}},
+		{ID: "work.beta", Fields: []string{"answer.pl", "answer.en", "answer.uk", "answer.ru", "change.pl", "change.en", "change.uk", "change.ru"}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Changed (-want +got):\n%s", diff)
@@ -92,5 +92,41 @@ func TestDiffFacets(t *testing.T) {
 	changed.Version = 3
 	if d := Diff([]*Entry{old}, []*Entry{&changed}); d.Changed[0].MissingBump() {
 		t.Error("bumped version still reported as missing")
+	}
+}
+
+// TestDiffChangeNote: a version bump that changes the answer needs a new
+// change note, or subscribers get no alert (or last version's note).
+func TestDiffChangeNote(t *testing.T) {
+	note := map[Lang]string{PL: "Nowa stawka.", EN: "A new rate."}
+	other := map[Lang]string{PL: "Inna zmiana.", EN: "Another change."}
+	old := &Entry{ID: "work.alpha", Version: 2, Answer: map[Lang]string{PL: "Stara.", EN: "Old."}, Change: note}
+	tests := []struct {
+		name    string
+		version int
+		answer  string
+		change  map[Lang]string
+		missing bool
+	}{
+		{"bump, answer changed, new note", 3, "Nowa.", other, false},
+		{"bump, answer changed, no note", 3, "Nowa.", nil, true},
+		{"bump, answer changed, last version's note", 3, "Nowa.", note, true},
+		{"bump, only questions changed", 3, "Stara.", nil, false},
+		{"no bump (reported as a missing bump instead)", 2, "Nowa.", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := *old
+			n.Version, n.Change = tt.version, tt.change
+			n.Answer = map[Lang]string{PL: tt.answer, EN: "Old."}
+			n.Questions = map[Lang][]string{PL: {"nowe pytanie"}}
+			d := Diff([]*Entry{old}, []*Entry{&n})
+			if len(d.Changed) != 1 {
+				t.Fatalf("changes %+v", d.Changed)
+			}
+			if got := d.Changed[0].MissingNote(); got != tt.missing {
+				t.Errorf("MissingNote() = %v, want %v", got, tt.missing)
+			}
+		})
 	}
 }

@@ -76,6 +76,10 @@ type Entry struct {
 	// …), each in every language, shown first when a follow-up asks
 	// about just that.
 	Facets map[Facet]map[Lang]string
+	// Change is what changed for migrants in this version, per language:
+	// one or two sentences sent to the topic's subscribers as an alert.
+	// Optional; faq diff asks for a new one when the answer changes.
+	Change map[Lang]string
 
 	// Path is the file the entry was read from, relative to the FAQ root,
 	// with forward slashes.

@@ -70,6 +70,7 @@ func (c entryCheck) run() {
 	c.keywords()
 	c.related()
 	c.facets()
+	c.change()
 	c.sameFacts()
 	c.opts.Editorial.checkTerms(c)
 	c.opts.Editorial.checkContacts(c)

@@ -41,6 +41,7 @@ type content struct {
 	Related   []string                  `json:"related"`
 	Urgent    bool                      `json:"urgent,omitempty"`
 	Facets    map[Facet]map[Lang]string `json:"facets,omitempty"`
+	Change    map[Lang]string           `json:"change,omitempty"`
 }
 
 // Hash returns a hex SHA-256 of the entry's content.
@@ -50,6 +51,7 @@ func (e *Entry) Hash() string {
 		Reviewed: e.Reviewed.String(), ReviewBy: e.ReviewBy.String(),
 		Title: e.Title, Sources: e.Sources, Keywords: e.Keywords,
 		Questions: e.Questions, Answer: e.Answer, Related: e.Related, Urgent: e.Urgent, Facets: e.Facets,
+		Change: e.Change,
 	})
 	if err != nil {
 		panic(err) // strings, ints and maps of them always marshal

@@ -69,6 +69,8 @@ func (r *Renderer) Text(lang knowledge.Lang, key string, data flows.Data) string
 		switch v := v.(type) {
 		case flows.Hours:
 			d[k] = r.hours(lang, v)
+		case flows.Names:
+			d[k] = r.names(lang, v)
 		case time.Time:
 			d[k] = r.when(lang, v)
 		default:
@@ -80,6 +82,19 @@ func (r *Renderer) Text(lang knowledge.Lang, key string, data flows.Data) string
 		r.Missing(lang, key, err)
 	}
 	return s
+}
+
+// names joins the names of things a user follows: message keys or labels.
+func (r *Renderer) names(lang knowledge.Lang, ns flows.Names) string {
+	out := make([]string, 0, len(ns))
+	for _, n := range ns {
+		label := n.Label
+		if n.LabelKey != "" {
+			label = r.Text(lang, n.LabelKey, nil)
+		}
+		out = append(out, label)
+	}
+	return strings.Join(out, ", ")
 }
 
 // weekdayKeys name the weekdays in the message files, by time.Weekday.
@@ -169,6 +184,24 @@ func (r *Renderer) answerDoc(a flows.Answer) (markup.Doc, error) {
 		markup.PlainDoc(r.Text(a.Lang, checkedKey, flows.Data{"Date": e.Reviewed.String()})),
 		markup.PlainDoc(r.Text(a.Lang, "answer.feedback", nil)),
 	), nil
+}
+
+// Alert renders an Alert action: a heading naming the topic, the entry's
+// change note and when it was checked. The Doc is the same for every
+// subscriber of a language.
+func (r *Renderer) Alert(a flows.Alert) (Message, error) {
+	e, ok := r.kb.Entry(a.EntryID)
+	if !ok {
+		return Message{}, fmt.Errorf("render alert: no entry %s", a.EntryID)
+	}
+	note, ok := e.ChangeNote(a.Lang)
+	if !ok {
+		return Message{}, fmt.Errorf("render alert: %s has no change note in %s", a.EntryID, a.Lang)
+	}
+	body, _ := markup.Parse(note) // validated when the FAQ was loaded
+	head := markup.Doc{Blocks: []markup.Block{{Kind: markup.Paragraph, Lines: []markup.Line{{{Kind: markup.Bold, Text: r.Text(a.Lang, "alert.changed", flows.Data{"Topic": e.Title[a.Lang]})}}}}}}
+	doc := head.Append(body, markup.PlainDoc(r.Text(a.Lang, "answer.checked", flows.Data{"Date": e.Reviewed.String()})))
+	return Message{Doc: doc, Buttons: r.buttons(a.Lang, a.Buttons), Ref: a.Ref, KB: a.KB}, nil
 }
 
 func (r *Renderer) buttons(lang knowledge.Lang, rows [][]flows.Button) [][]Button {

@@ -90,6 +90,10 @@ func (st *step) button(ev Event) {
 			return
 		}
 		st.say("feedback.sorry", nil, []Button{{LabelKey: "button.human", Data: dataHuman}, {LabelKey: "button.menu", Data: dataMenu}})
+	case strings.HasPrefix(d, prefixSub):
+		st.subscribe(strings.TrimPrefix(d, prefixSub))
+	case strings.HasPrefix(d, prefixUnsub):
+		st.unsubscribe(strings.TrimPrefix(d, prefixUnsub))
 	case strings.HasPrefix(d, prefixRate):
 		st.rate(strings.TrimPrefix(d, prefixRate))
 	case d == dataHuman:

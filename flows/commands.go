@@ -31,6 +31,10 @@ func (st *step) command(ev Event) {
 		st.say("privacy", Data{"Days": st.e.cfg.RetentionDays})
 	case "end":
 		st.endCase()
+	case "subscribe":
+		st.subscribeMenu()
+	case "unsubscribe":
+		st.unsubscribeMenu()
 	default:
 		st.say("command.unknown", nil)
 	}
@@ -50,7 +54,7 @@ func (st *step) start(arg string) {
 }
 
 func (st *step) welcome() {
-	st.say(st.welcomeKey(), nil, menuRows(st.e.cfg.Consultants)...)
+	st.say(st.welcomeKey(), nil, append(menuRows(st.e.cfg.Consultants), st.newsOffer()...)...)
 }
 
 func (st *step) chooseLanguage() {

@@ -22,11 +22,16 @@ var t0 = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 
 func testEngine(t testing.TB) *Engine {
 	t.Helper()
-	base, probs, err := knowledge.Load(os.DirFS("testdata/faq"), knowledge.Options{})
+	return loadEngine(t, "testdata/faq", DefaultConfig())
+}
+
+func loadEngine(t testing.TB, dir string, cfg Config) *Engine {
+	t.Helper()
+	base, probs, err := knowledge.Load(os.DirFS(dir), knowledge.Options{})
 	if err != nil {
-		t.Fatalf("load testdata/faq: %v\n%v", err, probs)
+		t.Fatalf("load %s: %v\n%v", dir, err, probs)
 	}
-	return New(base, knowledge.NewMatcher(base, knowledge.DefaultThresholds()), DefaultConfig())
+	return New(base, knowledge.NewMatcher(base, knowledge.DefaultThresholds()), cfg)
 }
 
 // shippedEngine answers from the FAQ built into the binary.
@@ -113,6 +118,25 @@ func play(t *testing.T, e *Engine, path string) string {
 			continue
 		}
 		if line == "config alone" {
+			continue
+		}
+		if dir, ok := strings.CutPrefix(line, "faq "); ok {
+			// The editors publish a new FAQ: the engine changes, the
+			// session stays.
+			e = loadEngine(t, filepath.Join("testdata", dir), e.cfg)
+			fmt.Fprintf(&out, "> %s\n", line)
+			continue
+		}
+		if id, ok := strings.CutPrefix(line, "alert "); ok {
+			// The broadcaster's view: an alert goes to this chat only if
+			// it follows the topic or its category.
+			fmt.Fprintf(&out, "> %s\n", line)
+			entry, _ := e.kb.Entry(id)
+			if a, ok := e.AlertFor(id, s.Lang); ok && entry != nil && s.FollowsTopic(entry) {
+				fmt.Fprintf(&out, "  %s\n", formatAction(a))
+			} else {
+				fmt.Fprintf(&out, "  (no alert)\n")
+			}
 			continue
 		}
 		if h, ok := strings.CutPrefix(line, "hint "); ok {
@@ -203,6 +227,8 @@ func formatAction(a Action) string {
 		return fmt.Sprintf("gap %s %s %v %q", a.Lang, a.Decision, a.Guesses, a.Text)
 	case Rate:
 		return fmt.Sprintf("rate %s %d", a.CaseID, a.Score)
+	case Alert:
+		return fmt.Sprintf("alert %s kb=%s lang=%s%s", a.Ref, a.KB, a.Lang, formatButtons(a.Buttons))
 	}
 	return fmt.Sprintf("%#v", a)
 }
@@ -237,6 +263,9 @@ func formatSession(s Session) string {
 	if s.Case != nil {
 		out += fmt.Sprintf(" case=%s/%s urgent=%v", s.Case.ID, s.Case.Status, s.Case.Urgent)
 	}
+	if len(s.Subs) > 0 {
+		out += fmt.Sprintf(" subs=%v", s.Subs)
+	}
 	return out
 }
 
@@ -249,7 +278,10 @@ func TestButtonDataFits(t *testing.T) {
 	}
 	var all []string
 	for _, e := range base.Entries() {
-		all = append(all, prefixTopic+e.ID, prefixUp+e.ID, prefixDown+e.ID)
+		all = append(all, prefixTopic+e.ID, prefixUp+e.ID, prefixDown+e.ID, prefixSub+e.ID, prefixUnsub+e.ID)
+	}
+	for _, c := range knowledge.Categories() {
+		all = append(all, prefixSub+SubCategory(c), prefixUnsub+SubCategory(c))
 	}
 	for _, c := range knowledge.Categories() {
 		all = append(all, prefixCategory+string(c))

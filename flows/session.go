@@ -43,6 +43,11 @@ type Session struct {
 	// FirstName is the user's first name as the platform gives it; only a
 	// consultant ever sees it.
 	FirstName string `json:"first_name,omitempty"`
+	// Subs is what the chat follows, sorted: topic ids, categories
+	// ("cat:work") and SubNews. Opt-in only.
+	Subs []string `json:"subs,omitempty"`
+	// NewsOffered is set once the welcome offered news from witaj.
+	NewsOffered bool `json:"news_offered,omitempty"`
 	// Case is the consultant case of the chat, open or last closed.
 	Case *Case `json:"case,omitempty"`
 	// Transcript is the recent conversation, shown to a consultant when

@@ -164,7 +164,7 @@ func (st *step) answerID(id string) {
 // answer sends an entry's answer with related topics and feedback buttons.
 func (st *step) answer(e *knowledge.Entry) {
 	// The feedback buttons come first, right under "Was this helpful?".
-	rows := [][]Button{{{LabelKey: "button.helpful", Data: prefixUp + e.ID}, {LabelKey: "button.not_helpful", Data: prefixDown + e.ID}}}
+	rows := [][]Button{{{LabelKey: "button.helpful", Data: prefixUp + e.ID}, {LabelKey: "button.not_helpful", Data: prefixDown + e.ID}, st.followButton(e)}}
 	for _, id := range e.Related {
 		if r, ok := st.e.kb.Entry(id); ok {
 			rows = append(rows, []Button{topicButton(r, st.s.Lang)})
@@ -188,7 +188,7 @@ func (st *step) answer(e *knowledge.Entry) {
 func (st *step) answerFacet(e *knowledge.Entry, f knowledge.Facet) {
 	rows := [][]Button{
 		{{LabelKey: "button.full_answer", Data: prefixTopic + e.ID}},
-		{{LabelKey: "button.helpful", Data: prefixUp + e.ID}, {LabelKey: "button.not_helpful", Data: prefixDown + e.ID}},
+		{{LabelKey: "button.helpful", Data: prefixUp + e.ID}, {LabelKey: "button.not_helpful", Data: prefixDown + e.ID}, st.followButton(e)},
 		st.menuAndHuman(),
 	}
 	st.emit(Answer{

@@ -41,7 +41,8 @@ func TestEveryLanguageHasEveryMessage(t *testing.T) {
 func TestEveryMessageRenders(t *testing.T) {
 	c := mustNew(t)
 	data := Data{"Count": 3, "Days": 30, "Date": "2026-11-23", "Category": "X", "Hours": "Mon–Fri 9–17", "When": "Mon 9:00",
-		"Topic": "PESEL", "From": "Mon", "To": "Fri", "Open": "09:00", "Close": "17:00", "Day": "Monday", "Time": "09:00", "Month": "December"}
+		"Topic": "PESEL", "From": "Mon", "To": "Fri", "Open": "09:00", "Close": "17:00", "Day": "Monday", "Time": "09:00", "Month": "December",
+		"Name": "PESEL", "List": "PESEL, Work", "Max": 30}
 	for _, l := range c.Langs() {
 		for _, id := range c.IDs(l) {
 			for _, n := range []int{1, 2, 5, 11, 21, 22, 25} {

@@ -42,9 +42,9 @@ const shutdownGrace = 10 * time.Second
 // Without consultants there is no /human or /end to offer.
 func botCommands(consultants bool) []string {
 	if !consultants {
-		return []string{"start", "menu", "help", "language", "privacy", "forget"}
+		return []string{"start", "menu", "help", "language", "subscribe", "unsubscribe", "privacy", "forget"}
 	}
-	return []string{"start", "menu", "help", "human", "end", "language", "privacy", "forget"}
+	return []string{"start", "menu", "help", "human", "end", "language", "subscribe", "unsubscribe", "privacy", "forget"}
 }
 
 func (env *environment) serve(args []string) error {

@@ -16,6 +16,7 @@ type Metrics struct {
 	FAQVersion    *prometheus.GaugeVec   // 1 for the knowledge-base version in use
 	WebhookDenied prometheus.Counter     // webhook requests with a wrong secret
 	DeadLetters   prometheus.Counter     // updates parked after repeated failures
+	Broadcasts    *prometheus.CounterVec // broadcast recipients and messages, by result
 }
 
 // NewMetrics registers the metrics with reg.
@@ -49,8 +50,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		DeadLetters: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "witaj_dead_letters_total", Help: "Updates parked after failing repeatedly.",
 		}),
+		Broadcasts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "witaj_broadcast_total", Help: "Broadcast recipients (queued, duplicate, gone, unfollowed, unreachable) and messages (sent, failed), by result.",
+		}, []string{"result"}),
 	}
-	reg.MustRegister(m.Updates, m.Decisions, m.Handling, m.Sent, m.PlatformErrs, m.OutboxDepth, m.FAQVersion, m.WebhookDenied, m.DeadLetters)
+	reg.MustRegister(m.Updates, m.Decisions, m.Handling, m.Sent, m.PlatformErrs, m.OutboxDepth, m.FAQVersion, m.WebhookDenied, m.DeadLetters, m.Broadcasts)
 	return m
 }
 
@@ -103,5 +107,11 @@ func (m *Metrics) ServingFAQ(version string) {
 	if m != nil {
 		m.FAQVersion.Reset()
 		m.FAQVersion.WithLabelValues(version).Set(1)
+	}
+}
+
+func (m *Metrics) broadcast(result string) {
+	if m != nil {
+		m.Broadcasts.WithLabelValues(result).Inc()
 	}
 }

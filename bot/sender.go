@@ -52,6 +52,9 @@ type Sender struct {
 	// OnBlocked, when set, is told about a chat that became unreachable
 	// (the consultants' side notes it in the case).
 	OnBlocked func(ctx context.Context, chat ChatID)
+	// OnSettled, when set, hears what became of each message: "sent",
+	// "failed" (dropped) or "unreachable" (broadcast progress).
+	OnSettled func(ctx context.Context, m OutMessage, result string)
 
 	mu       sync.Mutex
 	attempts map[ChatID]attempts
@@ -232,6 +235,7 @@ func (s *Sender) settle(ctx context.Context, chat ChatID, m OutMessage, err erro
 	switch {
 	case err == nil:
 		s.metrics.sent("ok")
+		s.settled(ctx, m, "sent")
 		s.resetAttempts(chat)
 		s.succeeded()
 		if left < 0 || last {
@@ -251,6 +255,7 @@ func (s *Sender) settle(ctx context.Context, chat ChatID, m OutMessage, err erro
 		s.deferChat(ctx, chat, now.Add(retry.After))
 	case errors.Is(err, ErrBlocked):
 		s.metrics.sent("blocked")
+		s.settled(ctx, m, "unreachable")
 		if err := s.store.Unreachable(ctx, chat); err != nil {
 			s.log.Warn("mark unreachable", "err", err)
 		}
@@ -261,6 +266,7 @@ func (s *Sender) settle(ctx context.Context, chat ChatID, m OutMessage, err erro
 	case errors.Is(err, ErrRejected):
 		s.metrics.sent("rejected")
 		s.log.Error("message rejected by the platform; dropped", "message", m.ID, "err", err)
+		s.settled(ctx, m, "failed")
 		if _, err := s.store.Drop(ctx, chat, m.ID); err != nil {
 			s.log.Warn("drop message", "err", err)
 		}
@@ -280,6 +286,7 @@ func (s *Sender) settle(ctx context.Context, chat ChatID, m OutMessage, err erro
 		}
 		s.metrics.sent("maybe_sent_dropped")
 		s.log.Error("no answer in time, twice; the message is dropped (it may have arrived)", "message", m.ID)
+		s.settled(ctx, m, "failed")
 		if _, err := s.store.Drop(ctx, chat, m.ID); err != nil {
 			s.log.Warn("drop message", "err", err)
 		}
@@ -291,6 +298,7 @@ func (s *Sender) settle(ctx context.Context, chat ChatID, m OutMessage, err erro
 		n := s.failAttempt(chat)
 		if n >= s.cfg.MaxAttempts {
 			s.log.Error("message failed repeatedly; dropped", "message", m.ID, "attempts", n, "err", err)
+			s.settled(ctx, m, "failed")
 			s.resetAttempts(chat)
 			if _, err := s.store.Drop(ctx, chat, m.ID); err != nil {
 				s.log.Warn("drop message", "err", err)
@@ -302,6 +310,12 @@ func (s *Sender) settle(ctx context.Context, chat ChatID, m OutMessage, err erro
 		s.deferChat(ctx, chat, now.Add(Jitter(Backoff(n))))
 	}
 	return false
+}
+
+func (s *Sender) settled(ctx context.Context, m OutMessage, result string) {
+	if s.OnSettled != nil {
+		s.OnSettled(ctx, m, result)
+	}
 }
 
 // markSent removes a delivered message from the outbox and returns how

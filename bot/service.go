@@ -277,6 +277,7 @@ func (s *Service) decide(ctx context.Context, session flows.Session, u Update) (
 	}
 	c.Out = s.format(u.ID, p.messages)
 	c.Audit, c.Forget = p.audit, p.forget
+	c.Follow, c.Unfollow = subsDiff(session, c.Session, c.Forget)
 	return c, p.gaps, nil
 }
 

@@ -110,6 +110,9 @@ type Commit struct {
 	Audit   []AuditRecord
 	Control Control
 	Now     time.Time
+	// Follow and Unfollow change the subscription index: what the chat
+	// follows, in its language (the session holds the same, and decides).
+	Follow, Unfollow []Sub
 	// Gaps are the questions the update could not answer directly,
 	// counted without any user identifier.
 	Gaps []flows.Gap

@@ -56,6 +56,9 @@ type OutMessage struct {
 	Buttons [][]Button `json:"buttons,omitempty"`
 	// Plain marks text without markup (no parse mode).
 	Plain bool `json:"plain,omitempty"`
+	// Broadcast names the broadcast the message belongs to, if any, so
+	// that its progress can be counted.
+	Broadcast string `json:"bc,omitempty"`
 }
 
 // Errors a platform adapter returns from Send, matched with errors.Is and

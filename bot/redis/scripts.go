@@ -15,7 +15,7 @@ return {'ok', redis.call('GET', KEYS[3]) or ''}
 `
 
 // commitScript: KEYS seen, lock, session, out, audit, blocked, fails,
-// next, uncertain; ARGV update id, token, now ms, session JSON, retention s, seen
+// next, uncertain, bc; ARGV update id, token, now ms, session JSON, retention s, seen
 // ttl s, forget (0/1), control (0 none, 1 blocked, 2 unblocked), count of
 // outgoing messages, the messages, count of audit records, the records.
 //
@@ -33,7 +33,7 @@ local now = tonumber(ARGV[3])
 local ret = tonumber(ARGV[5])
 local seenTTL = tonumber(ARGV[6])
 if ARGV[7] == '1' then
-  redis.call('DEL', KEYS[1], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9])
+  redis.call('DEL', KEYS[1], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10])
   redis.call('ZADD', KEYS[1], now, ARGV[1])
   redis.call('EXPIRE', KEYS[1], seenTTL)
 else
@@ -200,6 +200,7 @@ return 0
 
 type scripts struct {
 	begin, commit, fail, release, push, due, next, pop, settle, quiet, reserve, lead *goredis.Script
+	bcClaim, bcDeliver, bcSettle                                                     *goredis.Script
 }
 
 func newScripts() scripts {
@@ -216,6 +217,10 @@ func newScripts() scripts {
 		quiet:   goredis.NewScript(quietSrc),
 		reserve: goredis.NewScript(reserveSrc),
 		lead:    goredis.NewScript(leadSrc),
+
+		bcClaim:   goredis.NewScript(bcClaimSrc),
+		bcDeliver: goredis.NewScript(bcDeliverSrc),
+		bcSettle:  goredis.NewScript(bcSettleSrc),
 	}
 }
 
@@ -231,3 +236,67 @@ func ScriptSHA(name string) string {
 	}
 	return ""
 }
+
+// bcClaimScript: KEYS todo; ARGV now ms, lease ms, max. Claims up to max
+// recipients due at now until now+lease: {'ok', members...}; {'wait'}
+// when some remain but none is due; {'done'} when none remains.
+var bcClaimSrc = `
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
+if #due == 0 then
+  if redis.call('ZCARD', KEYS[1]) == 0 then return {'done'} end
+  return {'wait'}
+end
+local till = tonumber(ARGV[1]) + tonumber(ARGV[2])
+for _, m in ipairs(due) do redis.call('ZADD', KEYS[1], till, m) end
+table.insert(due, 1, 'ok')
+return due
+`
+
+// bcDeliverScript: KEYS session, out, blocked, bc (one chat); ARGV
+// broadcast id, subscription keys joined by ',', retention s, then per
+// language: the language, the number of messages, the messages. The
+// session decides, not the index: a chat that unfollowed, changed its
+// language, was forgotten or expired since the snapshot gets nothing.
+// The chat's bc set makes a repeat (a crash after queuing) a no-op.
+var bcDeliverSrc = `
+if redis.call('SISMEMBER', KEYS[4], ARGV[1]) == 1 then return 'duplicate' end
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 'gone' end
+if redis.call('EXISTS', KEYS[3]) == 1 then return 'unreachable' end
+local ok, s = pcall(cjson.decode, raw)
+if not ok or type(s) ~= 'table' then return 'gone' end
+local follows = false
+if type(s['subs']) == 'table' then
+  for _, k in ipairs(s['subs']) do
+    for w in string.gmatch(ARGV[2], '[^,]+') do
+      if k == w then follows = true end
+    end
+  end
+end
+if not follows then return 'unfollowed' end
+local lang = s['lang']
+local i = 4
+while i <= #ARGV do
+  local n = tonumber(ARGV[i + 1])
+  if ARGV[i] == lang then
+    for j = 1, n do redis.call('RPUSH', KEYS[2], ARGV[i + 1 + j]) end
+    redis.call('EXPIRE', KEYS[2], ARGV[3])
+    redis.call('SADD', KEYS[4], ARGV[1])
+    redis.call('EXPIRE', KEYS[4], ARGV[3])
+    return 'queued'
+  end
+  i = i + 2 + n
+end
+return 'unfollowed'
+`
+
+// bcSettleScript: KEYS todo, meta; ARGV pairs of member and delivery.
+// Removes handled recipients and counts them, in one step.
+var bcSettleSrc = `
+for i = 1, #ARGV, 2 do
+  if redis.call('ZREM', KEYS[1], ARGV[i]) == 1 then
+    redis.call('HINCRBY', KEYS[2], ARGV[i + 1], 1)
+  end
+end
+return 0
+`

@@ -15,6 +15,7 @@
 //	witaj:{chat:<id>}:blocked  string  user blocked the bot   TTL retention
 //	witaj:{chat:<id>}:fails    hash    failed attempts        TTL 25 h
 //	witaj:{chat:<id>}:uncertain hash   ids of messages that may have been sent  TTL retention
+//	witaj:{chat:<id>}:bc       set     broadcasts queued for the chat  TTL retention
 //
 // Global keys, each used alone:
 //
@@ -23,6 +24,16 @@
 //	witaj:gaps:<date>      zset    unanswered questions, no user identifier; TTL retention
 //	witaj:dead             list    updates that failed too often (≤ 1000); TTL retention
 //	witaj:leader:<name>    string  polling leader token       TTL lease
+//	witaj:subs:<key>:<lang> set    chats following key (topic id, cat:<category>, news) in lang;
+//	                               TTL retention, renewed by each follow; the session decides
+//	witaj:broadcasts       set     broadcasts with recipients left; permanent, a broadcast leaves when done
+//	witaj:topics           hash    last version and change note seen per topic; permanent (one field per topic)
+//	witaj:ratebc           string  broadcast send-rate state  TTL ≤ 1 s + the wait
+//
+// Keys of one broadcast share the hash tag {bc:<id>}:
+//
+//	witaj:{bc:<id>}:meta   hash    messages, keys, counts     TTL retention
+//	witaj:{bc:<id>}:todo   zset    recipients left ("<lang>:<chat>"), by when due  TTL retention
 package redis
 
 import (
@@ -31,6 +42,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -55,6 +67,9 @@ type Store struct {
 	// to their slots' nodes independently, so ordered steps take one
 	// round trip each there.
 	ordered bool
+	// contents caches what delivery needs of each broadcast (it never
+	// changes once created): broadcast id → *bcContent.
+	contents *sync.Map
 }
 
 var _ bot.Store = (*Store)(nil)
@@ -76,7 +91,7 @@ func New(rdb goredis.UniversalClient, opts Options) *Store {
 		opts.Retention = 30 * 24 * time.Hour
 	}
 	_, cluster := rdb.(*goredis.ClusterClient)
-	return &Store{rdb: rdb, prefix: opts.Prefix, retention: opts.Retention, s: newScripts(), ordered: !cluster}
+	return &Store{rdb: rdb, prefix: opts.Prefix, retention: opts.Retention, s: newScripts(), ordered: !cluster, contents: &sync.Map{}}
 }
 
 func (st *Store) chatKey(chat bot.ChatID, name string) string {
@@ -122,7 +137,7 @@ func (st *Store) Commit(ctx context.Context, chat bot.ChatID, token string, c bo
 	keys := []string{
 		st.chatKey(chat, "seen"), st.chatKey(chat, "lock"), st.chatKey(chat, "session"), st.chatKey(chat, "out"),
 		st.chatKey(chat, "audit"), st.chatKey(chat, "blocked"), st.chatKey(chat, "fails"), st.chatKey(chat, "next"),
-		st.chatKey(chat, "uncertain"),
+		st.chatKey(chat, "uncertain"), st.chatKey(chat, "bc"),
 	}
 	forget := "0"
 	if c.Forget {
@@ -166,6 +181,7 @@ func (st *Store) commit(ctx context.Context, chat bot.ChatID, keys []string, arg
 	_, err := st.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
 		cmd = st.s.commit.EvalSha(ctx, p, keys, args...)
 		st.queueSchedule(ctx, p, chat, c.Now, len(c.Out) > 0, c.Gaps)
+		st.queueSubs(ctx, p, chat, c)
 		return nil
 	})
 	if err != nil && isNoScript(cmd.Err()) {
@@ -176,7 +192,7 @@ func (st *Store) commit(ctx context.Context, chat bot.ChatID, keys []string, arg
 		if err != nil || n == -1 {
 			return n, err
 		}
-		return n, st.schedule(ctx, chat, bot.Commit{Now: c.Now, Out: c.Out})
+		return n, st.schedule(ctx, chat, bot.Commit{Now: c.Now, Out: c.Out, Follow: c.Follow, Unfollow: c.Unfollow})
 	}
 	if err != nil {
 		return 0, err
@@ -185,11 +201,12 @@ func (st *Store) commit(ctx context.Context, chat bot.ChatID, keys []string, arg
 }
 
 func (st *Store) schedule(ctx context.Context, chat bot.ChatID, c bot.Commit) error {
-	if len(c.Out) == 0 && len(c.Gaps) == 0 {
+	if len(c.Out) == 0 && len(c.Gaps) == 0 && len(c.Follow) == 0 && len(c.Unfollow) == 0 {
 		return nil
 	}
 	_, err := st.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
 		st.queueSchedule(ctx, p, chat, c.Now, len(c.Out) > 0, c.Gaps)
+		st.queueSubs(ctx, p, chat, c)
 		return nil
 	})
 	return err

@@ -293,7 +293,11 @@ func (st *Store) queueDue(ctx context.Context, p goredis.Pipeliner, rs []bot.Rec
 func (st *Store) Settle(ctx context.Context, id string, rs []bot.Recipient, ds []bot.Delivery) error {
 	args := make([]any, 0, 2*len(rs))
 	for i, r := range rs {
-		args = append(args, recipientMember(r), string(ds[i]))
+		d := ds[i]
+		if d == bot.AlreadyDone {
+			d = bot.Queued // queued by a try that crashed before settling
+		}
+		args = append(args, recipientMember(r), string(d))
 	}
 	if err := st.s.bcSettle.Run(ctx, st.rdb, []string{st.bcKey(id, "todo"), st.bcKey(id, "meta")}, args...).Err(); err != nil {
 		return fmt.Errorf("settle recipients of %s: %w", id, err)

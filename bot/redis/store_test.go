@@ -58,6 +58,11 @@ func TestContract(t *testing.T) {
 		"release":              testRelease,
 		"pop by id":            testPopByID,
 		"maybe sent":           testMaybeSent,
+		"broadcast once":       testBroadcastOnce,
+		"broadcast lease":      testBroadcastLease,
+		"broadcast not before": testBroadcastNotBefore,
+		"forget unfollows":     testForgetUnfollows,
+		"topic versions":       testTopicVersions,
 	}
 	for name, backend := range backends(t) {
 		t.Run(name, func(t *testing.T) {

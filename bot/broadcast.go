@@ -283,7 +283,7 @@ func AlertID(e *knowledge.Entry) string {
 // up with a new change note, to the subscribers of the topic or its
 // category. The first load ever only records the versions. Safe to run
 // on every load, on every replica: an alert is created once.
-func QueueAlerts(ctx context.Context, store BroadcastStore, f *FAQ, migrants Migrants, now time.Time) ([]string, error) {
+func QueueAlerts(ctx context.Context, store BroadcastStore, f *FAQ, migrants Formatter, now time.Time) ([]string, error) {
 	seen, err := store.TopicVersions(ctx)
 	if err != nil {
 		return nil, err
@@ -335,7 +335,7 @@ func sameNote(prev, changeID string) bool {
 }
 
 // AlertBroadcast renders the alert about e in every language.
-func AlertBroadcast(f *FAQ, migrants Migrants, e *knowledge.Entry) (Broadcast, error) {
+func AlertBroadcast(f *FAQ, migrants Formatter, e *knowledge.Entry) (Broadcast, error) {
 	b := Broadcast{ID: AlertID(e), Keys: []string{e.ID, flows.SubCategory(e.Category)}, Messages: map[knowledge.Lang][]OutMessage{}}
 	for _, l := range knowledge.Langs() {
 		a, ok := f.Engine.AlertFor(e.ID, l)
@@ -361,12 +361,22 @@ func broadcastMessages(id string, ms []OutMessage) []OutMessage {
 	return ms
 }
 
-// BroadcastMessages renders an announcement's per-language messages and
-// gives them their ids.
-func BroadcastMessages(id string, migrants Migrants, msgs map[knowledge.Lang]Message) map[knowledge.Lang][]OutMessage {
-	out := map[knowledge.Lang][]OutMessage{}
-	for l, m := range msgs {
-		out[l] = broadcastMessages(id, migrants.Format(m))
+// AnnouncementBroadcast renders announcement a in each of its languages,
+// with its topic buttons and one to stop the news.
+func AnnouncementBroadcast(f *FAQ, migrants Formatter, a *knowledge.Announcement) Broadcast {
+	kb := f.Engine.KB()
+	b := Broadcast{ID: "news:" + a.ID, NotBefore: a.NotBefore, Messages: map[knowledge.Lang][]OutMessage{}}
+	if a.Everyone {
+		b.Keys = append(b.Keys, flows.SubNews)
 	}
-	return out
+	for _, c := range a.Categories {
+		b.Keys = append(b.Keys, flows.SubCategory(c))
+		for _, e := range kb.InCategory(c) {
+			b.Keys = append(b.Keys, e.ID)
+		}
+	}
+	for _, l := range a.Langs {
+		b.Messages[l] = broadcastMessages(b.ID, migrants.Format(f.Render.Announcement(a, l)))
+	}
+	return b
 }

@@ -204,6 +204,20 @@ func (r *Renderer) Alert(a flows.Alert) (Message, error) {
 	return Message{Doc: doc, Buttons: r.buttons(a.Lang, a.Buttons), Ref: a.Ref, KB: a.KB}, nil
 }
 
+// Announcement renders an announcement in lang: its text, a button per
+// topic it names, and one to stop alerts.
+func (r *Renderer) Announcement(a *knowledge.Announcement, lang knowledge.Lang) Message {
+	doc, _ := markup.Parse(a.Text[lang]) // validated when the file was read
+	var rows [][]flows.Button
+	for _, id := range a.Buttons {
+		if e, ok := r.kb.Entry(id); ok {
+			rows = append(rows, []flows.Button{flows.TopicButtonFor(id, e.Title[lang])})
+		}
+	}
+	rows = append(rows, []flows.Button{flows.StopAlertsButton()})
+	return Message{Doc: doc, Buttons: r.buttons(lang, rows)}
+}
+
 func (r *Renderer) buttons(lang knowledge.Lang, rows [][]flows.Button) [][]Button {
 	out := make([][]Button, 0, len(rows))
 	for _, row := range rows {

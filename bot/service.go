@@ -18,12 +18,16 @@ import (
 // Migrants is the platform migrants write on (Telegram), as the service
 // needs it.
 type Migrants interface {
-	// Format turns a rendered message into platform messages within the
-	// platform's limits (their IDs are set by the service).
-	Format(m Message) []OutMessage
+	Formatter
 	// Send delivers one message. It returns *RetryAfterError, ErrBlocked,
 	// ErrRejected, or another error for a failure worth retrying.
 	Send(ctx context.Context, chat ChatID, m OutMessage) error
+}
+
+// Formatter turns a rendered message into platform messages within the
+// platform's limits (their IDs are set by the caller).
+type Formatter interface {
+	Format(m Message) []OutMessage
 }
 
 // Consultants is the consultants' side (Slack), as the service needs it.

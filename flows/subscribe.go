@@ -202,3 +202,10 @@ func (e *Engine) AlertFor(id string, lang knowledge.Lang) (Alert, bool) {
 		},
 	}, true
 }
+
+// TopicButtonFor is a button that opens topic id, for messages made
+// outside a conversation (announcements).
+func TopicButtonFor(id, label string) Button { return Button{Label: label, Data: prefixTopic + id} }
+
+// StopAlertsButton lists what the chat follows, to stop some of it.
+func StopAlertsButton() Button { return Button{LabelKey: "button.unsubscribe", Data: prefixUnsub} }

@@ -68,14 +68,7 @@ func (c *Client) Format(m bot.Message) []bot.OutMessage {
 	} else {
 		parts = c.formatted.get(m.Same, func() []Part { return Format(bot.Message{Doc: m.Doc}) })
 	}
-	out := make([]bot.OutMessage, len(parts))
-	for i, p := range parts {
-		out[i] = bot.OutMessage{Text: p.Text}
-	}
-	if len(out) > 0 {
-		out[len(out)-1].Buttons = m.Buttons
-	}
-	return out
+	return outMessages(parts, m.Buttons)
 }
 
 // Send implements bot.Migrants.

@@ -186,3 +186,24 @@ func linkURL(url string) bool {
 	}
 	return !strings.ContainsFunc(url, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) })
 }
+
+// Formatter formats messages for Telegram without a client: for
+// commands that render what serve will send (witaj announce).
+type Formatter struct{}
+
+// Format implements bot.Formatter.
+func (Formatter) Format(m bot.Message) []bot.OutMessage {
+	return outMessages(Format(m), m.Buttons)
+}
+
+// outMessages puts the parts into messages, the buttons under the last.
+func outMessages(parts []Part, buttons [][]bot.Button) []bot.OutMessage {
+	out := make([]bot.OutMessage, len(parts))
+	for i, p := range parts {
+		out[i] = bot.OutMessage{Text: p.Text}
+	}
+	if len(out) > 0 {
+		out[len(out)-1].Buttons = buttons
+	}
+	return out
+}

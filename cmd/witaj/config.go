@@ -25,7 +25,10 @@ type config struct {
 	Retention       time.Duration
 	SendRate        float64
 	SendRatePerChat float64
-	LogFormat       string
+	// BroadcastShare is the share of SendRate that broadcasts (alerts,
+	// announcements) may use; replies to questions keep the rest.
+	BroadcastShare float64
+	LogFormat      string
 
 	SlackBotToken      string
 	SlackAppToken      string
@@ -57,6 +60,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		Retention:       30 * 24 * time.Hour,
 		SendRate:        30,
 		SendRatePerChat: 1,
+		BroadcastShare:  0.5,
 	}
 	c.SlackBotToken = getenv("WITAJ_SLACK_BOT_TOKEN")
 	c.SlackAppToken = getenv("WITAJ_SLACK_APP_TOKEN")
@@ -140,6 +144,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 			*r.dst = f
 		}
 	}
+	if v := getenv("WITAJ_BROADCAST_SHARE"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 || f > 1 {
+			errs = append(errs, fmt.Errorf("WITAJ_BROADCAST_SHARE=%q: want a share of WITAJ_SEND_RATE between 0 and 1, such as 0.5", v))
+		}
+		c.BroadcastShare = f
+	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("WITAJ_LOG_FORMAT=%q: want text or json", c.LogFormat))
 	}
@@ -172,6 +183,7 @@ witaj serve is configured by environment variables (see README.md):
   WITAJ_RETENTION                30d  how long a chat's data lives after its last message
   WITAJ_SEND_RATE                30   messages per second overall (all replicas)
   WITAJ_SEND_RATE_PER_CHAT       1    messages per second per chat
+  WITAJ_BROADCAST_SHARE          0.5  share of WITAJ_SEND_RATE for alerts and announcements
   WITAJ_LOG_FORMAT               text (or json)
   WITAJ_SLACK_BOT_TOKEN          empty: no consultants
   WITAJ_SLACK_APP_TOKEN          empty: Events API over HTTP; set: Socket Mode

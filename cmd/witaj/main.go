@@ -72,10 +72,12 @@ Usage:
   witaj healthcheck                           exit 0 when the local service is ready (WITAJ_ADMIN_LISTEN /readyz)
   witaj version                               the build and the built-in FAQ's version
   witaj faq gaps [--days 30]                  questions the running bot could not answer (WITAJ_REDIS_URL)
+  witaj announce [--dry-run] FILE             send an announcement to the chats that opted in (WITAJ_REDIS_URL)
+  witaj announce status ID                    how far an announcement or alert has got
 
 Environment (see README.md for all of serve's):
   WITAJ_FAQ_DIR   load the FAQ from this folder instead of the built-in copy
-  WITAJ_REDIS_URL the service's Redis (serve, faq gaps)
+  WITAJ_REDIS_URL the service's Redis (serve, faq gaps, announce)
 `
 
 // run is the whole program behind main, with its outside world passed in
@@ -97,6 +99,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return env.healthcheck(args[1:])
 	case "version":
 		return env.version(args[1:])
+	case "announce":
+		return env.announce(args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -184,6 +184,11 @@ func (s *server) start(ctx context.Context) error {
 		s.sender.OnBlocked = desk.Blocked
 	}
 	s.svc = bot.NewService(s.store, client, consultants, faq, bot.DefaultConfig(), s.log, s.metrics, s.sender.Wake())
+	bcCfg := bot.DefaultBroadcastConfig()
+	bcCfg.Rate = s.cfg.SendRate * s.cfg.BroadcastShare
+	broadcaster := bot.NewBroadcaster(s.store, bcCfg, s.log, s.metrics)
+	broadcaster.Wake = s.sender.Wake()
+	s.sender.OnSettled = broadcaster.Counted
 	if err := s.startIntake(ctx, client, desk); err != nil {
 		return err
 	}
@@ -192,14 +197,38 @@ func (s *server) start(ctx context.Context) error {
 	s.wg.Go(func() { s.sender.Run(sendCtx) })
 	bgCtx, bgStop := context.WithCancel(context.WithoutCancel(ctx))
 	s.bgStop = bgStop
+	// Alerts for topics that changed since any replica last looked: at
+	// start, and after every reload.
+	useFAQ := func(f *bot.FAQ) {
+		s.svc.UseFAQ(f)
+		s.queueAlerts(bgCtx, f, client)
+	}
+	s.bg.Go(func() { s.queueAlerts(bgCtx, faq, client) })
+	s.bg.Go(func() { broadcaster.Run(bgCtx) })
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	s.bg.Go(func() {
 		defer signal.Stop(hup)
-		faqs.watch(bgCtx, hup, 2*time.Second, s.svc.UseFAQ)
+		faqs.watch(bgCtx, hup, 2*time.Second, useFAQ)
 	})
 	s.bg.Go(func() { s.gauges(bgCtx) })
 	return nil
+}
+
+// queueAlerts queues the alerts of topics whose version went up with a
+// change note, retrying while Redis is unreachable: an alert must not be
+// lost to a blip at start.
+func (s *server) queueAlerts(ctx context.Context, f *bot.FAQ, migrants bot.Migrants) {
+	err := s.untilUp(ctx, "Redis (alerts)", func(ctx context.Context) error {
+		ids, err := bot.QueueAlerts(ctx, s.store, f, migrants, time.Now())
+		for _, id := range ids {
+			s.log.Info("alert queued", "broadcast", id)
+		}
+		return err
+	}, nil)
+	if err != nil && ctx.Err() == nil {
+		s.log.Error("queue alerts", "err", err)
+	}
 }
 
 // untilUp calls fn until it succeeds, with capped exponential backoff and

@@ -53,6 +53,9 @@ func NewRenderer(kb *knowledge.Base, cat *locales.Catalog) *Renderer {
 	return &Renderer{kb: kb, cat: cat}
 }
 
+// Catalog returns the message catalogue the renderer reads.
+func (r *Renderer) Catalog() *locales.Catalog { return r.cat }
+
 // Text renders a message key in lang. A missing translation falls back to
 // English (the locales tests keep that from happening).
 func (r *Renderer) Text(lang knowledge.Lang, key string, data flows.Data) string {

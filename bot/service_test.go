@@ -78,6 +78,17 @@ func (f *fakeMigrants) Send(_ context.Context, chat bot.ChatID, m bot.OutMessage
 	return nil
 }
 
+// total is the number of messages sent to all chats.
+func (f *fakeMigrants) total() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, ms := range f.sent {
+		n += len(ms)
+	}
+	return n
+}
+
 func (f *fakeMigrants) failNext(chat bot.ChatID, errs ...error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -171,3 +171,62 @@ func TestRepliesDuringBroadcast(t *testing.T) {
 	}
 	t.Logf("reply delays during a broadcast: median %v, slowest %v; %d messages sent", delays[len(delays)/2], p99, h.migrants.total())
 }
+
+// BenchmarkQueueAlert100k times what loading a changed FAQ costs when a
+// topic has 100,000 subscribers: the alert's audience is read from the
+// index and snapshotted into its queue. It also reports the Redis memory
+// one subscription takes in the index (the session holds the topic id
+// too, a few bytes more).
+func BenchmarkQueueAlert100k(b *testing.B) {
+	const subs = 100_000
+	h := newHarness(b)
+	info := func() int64 {
+		var used int64
+		s, _ := h.rdb.Info(ctx, "memory").Result()
+		for _, line := range strings.Split(s, "\r\n") {
+			if v, ok := strings.CutPrefix(line, "used_memory:"); ok {
+				fmt.Sscan(v, &used)
+			}
+		}
+		return used
+	}
+	langs := knowledge.Langs()
+	p := h.rdb.Pipeline()
+	for i := range subs {
+		p.Set(ctx, fmt.Sprintf("witaj:{chat:%d}:session", i+1), fmt.Sprintf(`{"schema":1,"lang":%q,"subs":["work.wage"]}`, langs[i%4]), time.Hour)
+		if p.Len() >= 5000 {
+			p.Exec(ctx)
+		}
+	}
+	p.Exec(ctx)
+	before := info()
+	for i := range subs {
+		p.SAdd(ctx, "witaj:subs:work.wage:"+string(langs[i%4]), i+1)
+		if p.Len() >= 5000 {
+			p.Exec(ctx)
+		}
+	}
+	p.Exec(ctx)
+	perSub := float64(info()-before) / subs
+	next := nextFAQ(b, h)
+	e, _ := next.Engine.KB().Entry("work.wage")
+	alert, err := bot.AlertBroadcast(next, h.migrants, e)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		a := alert
+		a.ID = fmt.Sprintf("%s-%d", alert.ID, i)
+		if created, err := h.store.CreateBroadcast(ctx, a, time.Now()); err != nil || !created {
+			b.Fatal(created, err)
+		}
+	}
+	b.StopTimer()
+	st, _ := h.store.Status(ctx, alert.ID+"-0")
+	if st.Total != subs {
+		b.Fatalf("audience %d, want %d", st.Total, subs)
+	}
+	b.ReportMetric(perSub, "index-B/sub")
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/alert")
+}

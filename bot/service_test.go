@@ -126,7 +126,7 @@ type harness struct {
 	log      *slog.Logger
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	t.Helper()
 	base, _, err := knowledge.Load(os.DirFS("../flows/testdata/faq"), knowledge.Options{})
 	if err != nil {

@@ -214,8 +214,23 @@ func (b *Broadcaster) Step(ctx context.Context) (bool, error) {
 	}
 	worked := false
 	for _, id := range ids {
+		// The slots first, then the claim: recipients are claimed only
+		// when they can be queued at once, so a replica killed meanwhile
+		// leaves almost none waiting out the lease.
+		n := b.batch()
+		wait, err := b.store.ReserveBroadcast(ctx, b.now(), b.cfg.Rate, n)
+		if err != nil {
+			return worked, err
+		}
+		// The batch goes out when its last slot comes: at most the rate.
+		wait += time.Duration(float64(n-1) / b.cfg.Rate * float64(time.Second))
+		select {
+		case <-ctx.Done():
+			return worked, ctx.Err()
+		case <-time.After(wait):
+		}
 		now := b.now()
-		rs, done, err := b.store.ClaimRecipients(ctx, id, now, b.batch(), b.cfg.Lease)
+		rs, done, err := b.store.ClaimRecipients(ctx, id, now, n, b.cfg.Lease)
 		if err != nil {
 			return worked, err
 		}
@@ -229,18 +244,7 @@ func (b *Broadcaster) Step(ctx context.Context) (bool, error) {
 		if len(rs) == 0 {
 			continue // not yet (not_before), or claimed by another replica
 		}
-		wait, err := b.store.ReserveBroadcast(ctx, now, b.cfg.Rate, len(rs))
-		if err != nil {
-			return worked, err
-		}
-		// The batch goes out when its last slot comes: at most the rate.
-		wait += time.Duration(float64(len(rs)-1) / b.cfg.Rate * float64(time.Second))
-		select {
-		case <-ctx.Done():
-			return worked, ctx.Err()
-		case <-time.After(wait):
-		}
-		ds, err := b.store.Deliver(ctx, id, rs, b.now())
+		ds, err := b.store.Deliver(ctx, id, rs, now)
 		if err != nil {
 			return worked, err
 		}

@@ -84,11 +84,14 @@ func TestAlertReachesEachSubscriberOnce(t *testing.T) {
 	}
 	send := fastSend()
 	send.Rate, send.RatePerChat, send.Workers = 10*rate, 1000, 32
-	stopSender := h.runSender(t, h.sender(send))
+	sender := h.sender(send)
 	bcfg := bot.DefaultBroadcastConfig()
 	bcfg.Rate, bcfg.Poll = rate, 10*time.Millisecond
+	bc := bot.NewBroadcaster(h.store, bcfg, h.log, nil)
+	sender.OnSettled = bc.Counted
+	stopSender := h.runSender(t, sender)
 	start := time.Now()
-	stopB := runBroadcaster(t, bot.NewBroadcaster(h.store, bcfg, h.log, nil))
+	stopB := runBroadcaster(t, bc)
 	deadline := time.Now().Add(60 * time.Second)
 	for h.migrants.total() < chats && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
@@ -118,6 +121,9 @@ func TestAlertReachesEachSubscriberOnce(t *testing.T) {
 	}
 	if missing+twice+wrongLang > 0 {
 		t.Errorf("%d subscribers got nothing, %d more than once, %d in the wrong language", missing, twice, wrongLang)
+	}
+	if st, err := h.store.Status(ctx, queued[0]); err != nil || st.Total != chats || st.Counts["queued"] != chats || st.Counts["sent"] != chats || st.Remaining != 0 {
+		t.Errorf("status = %+v (%v), want %d queued and sent", st, err, chats)
 	}
 	// Never faster than the rate: the first slot is free, then 1/rate each.
 	if min := time.Duration(float64(chats-1) / rate * float64(time.Second)); elapsed < min*95/100 {
@@ -229,4 +235,100 @@ func BenchmarkQueueAlert100k(b *testing.B) {
 	}
 	b.ReportMetric(perSub, "index-B/sub")
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/alert")
+}
+
+// TestSubscriptionLifecycle drives the service as a user would: follow a
+// topic from its answer, get the alert when the topic changes, block the
+// bot (403) and be skipped by the next alert, then /forget: the chat
+// leaves the subscription index and gets nothing more.
+func TestSubscriptionLifecycle(t *testing.T) {
+	h := newHarness(t)
+	svc := h.service(nil)
+	const chat = bot.ChatID(77)
+	for i, u := range []bot.Update{command(1, chat, "start", "uk"), text(2, chat, "мінімальна зарплата"), press(3, chat, "sub:work.wage")} {
+		if err := svc.Handle(ctx, u); err != nil {
+			t.Fatalf("update %d: %v", i+1, err)
+		}
+	}
+	if ok, _ := h.rdb.SIsMember(ctx, "witaj:subs:work.wage:uk", "77").Result(); !ok {
+		t.Fatal("following from the answer's button did not reach the index")
+	}
+	sender := h.sender(fastSend())
+	bc := bot.NewBroadcaster(h.store, bot.BroadcastConfig{Rate: 1000, Lease: time.Minute, Poll: 10 * time.Millisecond}, h.log, nil)
+	sender.OnSettled = bc.Counted
+	stopSender := h.runSender(t, sender)
+	defer stopSender()
+	bot.QueueAlerts(ctx, h.store, h.faq, h.migrants, time.Now())
+	next := nextFAQ(t, h)
+	ids, err := bot.QueueAlerts(ctx, h.store, next, h.migrants, time.Now())
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("QueueAlerts = %v, %v", ids, err)
+	}
+	for {
+		if worked, err := bc.Step(ctx); err != nil {
+			t.Fatal(err)
+		} else if !worked {
+			break
+		}
+	}
+	got := h.migrants.waitSent(t, chat, 4, 5*time.Second) // welcome, answer, "done", alert
+	if !strings.Contains(got[3].Text, "5000") {
+		t.Fatalf("the alert = %q, want the change note", got[3].Text)
+	}
+	bc.Step(ctx) // ends the broadcast
+	waitCount(t, h, ids[0], "sent", 1)
+
+	// The user blocks the bot: the next message fails with 403.
+	h.migrants.failNext(chat, bot.ErrBlocked)
+	if err := svc.Handle(ctx, text(4, chat, "мінімальна зарплата")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	e, _ := next.Engine.KB().Entry("work.wage")
+	later := *e
+	later.Version, later.Change = 4, map[knowledge.Lang]string{knowledge.PL: "x", knowledge.EN: "x", knowledge.UK: "x", knowledge.RU: "x"}
+	b2, err := bot.AlertBroadcast(next, h.migrants, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b2.ID = bot.AlertID(&later)
+	h.store.CreateBroadcast(ctx, b2, time.Now())
+	for worked := true; worked; worked, _ = bc.Step(ctx) {
+	}
+	if st, _ := h.store.Status(ctx, b2.ID); st.Counts["unreachable"] != 1 || st.Counts["queued"] != 0 {
+		t.Errorf("an alert to a chat that blocked the bot: %+v, want it skipped as unreachable", st)
+	}
+
+	// /forget: out of the index, and a later alert finds nobody.
+	for i, u := range []bot.Update{command(5, chat, "forget", ""), press(6, chat, "forget:yes")} {
+		if err := svc.Handle(ctx, u); err != nil {
+			t.Fatalf("forget %d: %v", i, err)
+		}
+	}
+	if n, _ := h.rdb.SCard(ctx, "witaj:subs:work.wage:uk").Result(); n != 0 {
+		t.Errorf("after /forget the index still holds %d chats", n)
+	}
+	b3 := b2
+	b3.ID += "-after-forget"
+	h.store.CreateBroadcast(ctx, b3, time.Now())
+	if st, _ := h.store.Status(ctx, b3.ID); st.Total != 0 {
+		t.Errorf("a forgotten chat is in a later alert's audience: %+v", st)
+	}
+}
+
+// waitCount waits for a broadcast counter, which the sender updates
+// after the message went out.
+func waitCount(t *testing.T, h *harness, id, counter string, want int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		st, err := h.store.Status(ctx, id)
+		if err == nil && st.Counts[counter] == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("broadcast %s: %s = %d, want %d (%+v, %v)", id, counter, st.Counts[counter], want, st, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -202,7 +202,8 @@ func (r *faultRig) keysWithoutTTL() []string {
 	defer rdb.Close()
 	ctx := context.Background()
 	keys, _ := rdb.Keys(ctx, "*").Result()
-	permanent := map[string]bool{"witaj:sendq": true, "witaj:slackq": true, "witaj:cases:open": true, "witaj:cases:active": true}
+	permanent := map[string]bool{"witaj:sendq": true, "witaj:slackq": true, "witaj:cases:open": true, "witaj:cases:active": true,
+		"witaj:topics": true, "witaj:broadcasts": true}
 	var out []string
 	for _, k := range keys {
 		if ttl, _ := rdb.TTL(ctx, k).Result(); ttl == -1 && !permanent[k] {
@@ -514,4 +515,73 @@ func chatIDs(first int64, n int) []int64 {
 		ids[i] = first + int64(i)
 	}
 	return ids
+}
+
+// TestFaultsBroadcastKill: an announcement to 1,500 chats; witaj is
+// killed (kill -9) halfway through and started again. Every chat gets it,
+// and no chat gets it twice beyond the documented bound (a message being
+// sent at the moment of the kill is sent once more).
+func TestFaultsBroadcastKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives the built binary")
+	}
+	t.Parallel()
+	const chats = 1500
+	r := newFaultRig(t, false)
+	r.env["WITAJ_SEND_RATE"] = "400" // broadcasts: half, 200/s
+	rdb := goredis.NewClient(&goredis.Options{Addr: r.redis.Addr})
+	defer rdb.Close()
+	ctx := context.Background()
+	langs := []string{"pl", "en", "uk", "ru"}
+	p := rdb.Pipeline()
+	for i := range chats {
+		chat, lang := 30_000+i, langs[i%4]
+		p.Set(ctx, fmt.Sprintf("witaj:{chat:%d}:session", chat), fmt.Sprintf(`{"schema":1,"lang":%q,"lang_ok":true,"subs":["news"],"updated":"2026-12-01T10:00:00Z"}`, lang), time.Hour)
+		p.SAdd(ctx, "witaj:subs:news:"+lang, chat)
+		p.Expire(ctx, "witaj:subs:news:"+lang, time.Hour) // as a commit does
+	}
+	if _, err := p.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	announce := func(args ...string) string {
+		cmd := exec.Command(witajBinary(t), append([]string{"announce"}, args...)...)
+		cmd.Env = []string{"WITAJ_REDIS_URL=redis://" + r.redis.Addr}
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("witaj announce %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	if out := announce("--dry-run", "testdata/announce/courses.yaml"); !strings.Contains(out, "would send news:courses-2027-01 to 1500 chats") {
+		t.Fatalf("dry run:\n%s", out)
+	}
+	if out := announce("testdata/announce/courses.yaml"); !strings.Contains(out, "for 1500 chats") {
+		t.Fatalf("announce:\n%s", out)
+	}
+	proc := startProc(t, r.env)
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	_ = r.tg.WaitFor(wctx, func(s *telegramtest.Server) bool { return len(s.RequestsFor("sendMessage")) >= chats/2 })
+	proc.kill()
+	atKill := len(r.tg.RequestsFor("sendMessage"))
+	proc = startProc(t, r.env)
+	defer proc.stop()
+	// Recipients claimed at the kill wait out the 30 s lease.
+	r.settle(chatIDs(30_000, chats), 1, 60*time.Second)
+	lost, dup := r.tally(chatIDs(30_000, chats), 1)
+	t.Logf("kill -9 after %d of %d: lost %d, duplicated %d", atKill, chats, lost, dup)
+	if lost > 0 {
+		t.Errorf("%d chats never got the announcement", lost)
+	}
+	if dup > 16 {
+		t.Errorf("%d chats got it twice; at most one per send worker in flight at the kill (16) is allowed", dup)
+	}
+	status := announce("status", "courses-2027-01")
+	if !strings.Contains(status, "1500/1500 chats handled") {
+		t.Errorf("status after the broadcast:\n%s", status)
+	}
+	t.Logf("status:\n%s", status)
+	if keys := r.keysWithoutTTL(); len(keys) > 0 {
+		t.Errorf("keys without TTL: %v", keys)
+	}
 }

@@ -17,6 +17,7 @@ type Metrics struct {
 	WebhookDenied prometheus.Counter     // webhook requests with a wrong secret
 	DeadLetters   prometheus.Counter     // updates parked after repeated failures
 	Broadcasts    *prometheus.CounterVec // broadcast recipients and messages, by result
+	BroadcastLeft *prometheus.GaugeVec   // recipients left per running broadcast
 }
 
 // NewMetrics registers the metrics with reg.
@@ -53,8 +54,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Broadcasts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "witaj_broadcast_total", Help: "Broadcast recipients (queued, duplicate, gone, unfollowed, unreachable) and messages (sent, failed), by result.",
 		}, []string{"result"}),
+		BroadcastLeft: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "witaj_broadcast_remaining", Help: "Recipients not yet handled, per running broadcast (alert or announcement).",
+		}, []string{"broadcast"}),
 	}
-	reg.MustRegister(m.Updates, m.Decisions, m.Handling, m.Sent, m.PlatformErrs, m.OutboxDepth, m.FAQVersion, m.WebhookDenied, m.DeadLetters, m.Broadcasts)
+	reg.MustRegister(m.Updates, m.Decisions, m.Handling, m.Sent, m.PlatformErrs, m.OutboxDepth, m.FAQVersion, m.WebhookDenied, m.DeadLetters, m.Broadcasts, m.BroadcastLeft)
 	return m
 }
 

@@ -244,11 +244,20 @@ func TestFormatGolden(t *testing.T) {
 	for _, e := range kb.InCategory(knowledge.Help) {
 		helpAll.Doc = helpAll.Doc.Append(answer(e.ID, knowledge.EN, false).Doc)
 	}
+	// The alert a Ukrainian subscriber of work.permit got when its
+	// version 5 (with a change note) was published.
+	alert, err := r.Alert(flows.Alert{EntryID: "work.permit", Lang: knowledge.UK, Buttons: [][]flows.Button{
+		{{LabelKey: "button.full_answer", Data: "topic:work.permit"}}, {{LabelKey: "button.stop_alerts", Data: "unsub:work.permit"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name  string
 		msg   bot.Message
 		limit int
 	}{
+		{"alert-work-permit-uk", alert, formatLimit},
 		{"study-residence-uk", answer("legal.study-residence", knowledge.UK, false), formatLimit},
 		{"study-residence-ru-700", answer("legal.study-residence", knowledge.RU, false), 700},
 		{"insurance-pl-stale-300", answer("health.insurance", knowledge.PL, true), 300},

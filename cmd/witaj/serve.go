@@ -427,10 +427,25 @@ func (s *server) gauges(ctx context.Context) {
 		if n, err := s.store.Pending(ctx); err == nil {
 			s.metrics.OutboxDepth.Set(float64(n))
 		}
+		s.broadcastGauges(ctx)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+	}
+}
+
+// broadcastGauges shows each running broadcast's recipients left.
+func (s *server) broadcastGauges(ctx context.Context) {
+	ids, err := s.store.ActiveBroadcasts(ctx)
+	if err != nil {
+		return
+	}
+	s.metrics.BroadcastLeft.Reset()
+	for _, id := range ids {
+		if st, err := s.store.Status(ctx, id); err == nil {
+			s.metrics.BroadcastLeft.WithLabelValues(id).Set(float64(st.Remaining))
 		}
 	}
 }

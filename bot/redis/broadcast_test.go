@@ -61,11 +61,16 @@ func testBroadcastOnce(t *testing.T, st *Store, rdb goredis.UniversalClient) {
 	mustBegin(t, st, 5, 2, "g")
 	st.Commit(ctx, 5, "g", bot.Commit{UpdateID: 2, Session: flows.Session{Schema: flows.SchemaVersion, Lang: knowledge.PL}, Now: t0})
 
+	// Chat 6's data expired (the retention period): its index entry is
+	// stale until a broadcast finds it gone.
+	follow(t, st, 6, 1, knowledge.EN, "work.wage")
+	rdb.Del(ctx, st.chatKey(6, "session"))
+
 	aud, err := st.Audience(ctx, alert().Keys, knowledge.Langs())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := map[knowledge.Lang]int{knowledge.PL: 1, knowledge.EN: 1, knowledge.UK: 1, knowledge.RU: 1}; !mapsEqual(aud, want) {
+	if want := map[knowledge.Lang]int{knowledge.PL: 1, knowledge.EN: 2, knowledge.UK: 1, knowledge.RU: 1}; !mapsEqual(aud, want) {
 		t.Errorf("Audience = %v, want %v", aud, want)
 	}
 	for i, want := range []bool{true, false} {
@@ -75,8 +80,8 @@ func testBroadcastOnce(t *testing.T, st *Store, rdb goredis.UniversalClient) {
 		}
 	}
 	rs, done, err := st.ClaimRecipients(ctx, alert().ID, t0, 10, time.Minute)
-	if err != nil || done || len(rs) != 4 {
-		t.Fatalf("ClaimRecipients = %v, %v, %v; want 4 recipients", rs, done, err)
+	if err != nil || done || len(rs) != 5 {
+		t.Fatalf("ClaimRecipients = %v, %v, %v; want 5 recipients", rs, done, err)
 	}
 	ds, err := st.Deliver(ctx, alert().ID, rs, t0)
 	if err != nil {
@@ -86,7 +91,7 @@ func testBroadcastOnce(t *testing.T, st *Store, rdb goredis.UniversalClient) {
 	for i, r := range rs {
 		got[r.Chat] = ds[i]
 	}
-	want := map[bot.ChatID]bot.Delivery{1: bot.Queued, 2: bot.Queued, 4: bot.Unreachable, 5: bot.Unfollowed}
+	want := map[bot.ChatID]bot.Delivery{1: bot.Queued, 2: bot.Queued, 4: bot.Unreachable, 5: bot.Unfollowed, 6: bot.Gone}
 	if !mapsEqual(got, want) {
 		t.Errorf("Deliver = %v, want %v", got, want)
 	}
@@ -117,6 +122,9 @@ func testBroadcastOnce(t *testing.T, st *Store, rdb goredis.UniversalClient) {
 	if ok, _ := rdb.SIsMember(ctx, st.subsKey("work.wage", knowledge.PL), "5").Result(); ok {
 		t.Error("chat 5, which no longer follows, is still in the index")
 	}
+	if ok, _ := rdb.SIsMember(ctx, st.subsKey("work.wage", knowledge.EN), "6").Result(); ok {
+		t.Error("chat 6, whose data expired, is still in the index")
+	}
 	if _, done, _ := st.ClaimRecipients(ctx, alert().ID, t0, 10, time.Minute); !done {
 		t.Error("broadcast not done after every recipient was settled")
 	}
@@ -127,7 +135,7 @@ func testBroadcastOnce(t *testing.T, st *Store, rdb goredis.UniversalClient) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if status.Total != 4 || status.Remaining != 0 || status.Counts["queued"] != 2 || status.Counts["unreachable"] != 1 || status.Counts["unfollowed"] != 1 {
+	if status.Total != 5 || status.Remaining != 0 || status.Counts["queued"] != 2 || status.Counts["unreachable"] != 1 || status.Counts["unfollowed"] != 1 || status.Counts["gone"] != 1 {
 		t.Errorf("Status = %+v", status)
 	}
 	if ids, _ := st.ActiveBroadcasts(ctx); len(ids) != 0 {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +23,14 @@ import (
 // redis-server (what production uses) and miniredis (what `serve` embeds
 // when no Redis is configured).
 func backends(t *testing.T) map[string]func(t *testing.T) goredis.UniversalClient {
+	// One cluster serves the whole suite (a cluster takes seconds to
+	// form), started when first needed and stopped when t ends.
+	var once sync.Once
+	var cluster *goredis.ClusterClient
+	sharedCluster := func(*testing.T) goredis.UniversalClient {
+		once.Do(func() { cluster = redistest.StartCluster(t, 3).Client(t) })
+		return cluster
+	}
 	return map[string]func(t *testing.T) goredis.UniversalClient{
 		"redis-server": func(t *testing.T) goredis.UniversalClient { return redistest.Start(t).Client(t) },
 		"miniredis": func(t *testing.T) goredis.UniversalClient {
@@ -32,6 +41,9 @@ func backends(t *testing.T) map[string]func(t *testing.T) goredis.UniversalClien
 		},
 		// As on Redis Cluster: no step relies on a pipeline's order.
 		"redis-server-stepwise": func(t *testing.T) goredis.UniversalClient { return redistest.Start(t).Client(t) },
+		// Three masters: a chat's keys, a broadcast's keys and the global
+		// keys land on different nodes. Each test has its own key prefix.
+		"redis-cluster": sharedCluster,
 	}
 }
 
@@ -69,8 +81,10 @@ func TestContract(t *testing.T) {
 			for tname, tt := range tests {
 				t.Run(tname, func(t *testing.T) {
 					rdb := backend(t)
-					st := New(rdb, Options{Retention: time.Hour})
-					st.ordered = !strings.HasSuffix(name, "-stepwise")
+					st := New(rdb, Options{Retention: time.Hour, Prefix: "witaj:" + strings.ReplaceAll(tname, " ", "-") + ":"})
+					if strings.HasSuffix(name, "-stepwise") {
+						st.ordered = false
+					}
 					tt(t, st, rdb)
 				})
 			}
@@ -404,9 +418,27 @@ func testRelease(t *testing.T, st *Store, rdb goredis.UniversalClient) {
 }
 
 // chatKeys lists the keys of a chat except the short-lived send pacing key.
+// allKeys is KEYS on every master: a cluster node only knows its own.
+func allKeys(rdb goredis.UniversalClient, pattern string) ([]string, error) {
+	cc, ok := rdb.(*goredis.ClusterClient)
+	if !ok {
+		return rdb.Keys(ctx, pattern).Result()
+	}
+	var mu sync.Mutex
+	var out []string
+	err := cc.ForEachMaster(ctx, func(ctx context.Context, c *goredis.Client) error {
+		keys, err := c.Keys(ctx, pattern).Result()
+		mu.Lock()
+		out = append(out, keys...)
+		mu.Unlock()
+		return err
+	})
+	return out, err
+}
+
 func chatKeys(t *testing.T, st *Store, rdb goredis.UniversalClient, chat bot.ChatID) []string {
 	t.Helper()
-	keys, err := rdb.Keys(ctx, st.prefix+fmt.Sprintf("{chat:%d}:*", chat)).Result()
+	keys, err := allKeys(rdb, st.prefix+fmt.Sprintf("{chat:%d}:*", chat))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -436,7 +468,7 @@ func testKeysExpire(t *testing.T, st *Store, rdb goredis.UniversalClient) {
 	st.DeadLetter(ctx, bot.DeadLetter{Chat: 12, UpdateID: 2, At: t0})
 	st.Reserve(ctx, time.Now(), 30, 1)
 	st.Lead(ctx, "poller", "a", time.Minute)
-	keys, _ := rdb.Keys(ctx, st.prefix+"*").Result()
+	keys, _ := allKeys(rdb, st.prefix+"*")
 	if len(keys) < 8 {
 		t.Fatalf("only %d keys written: %v", len(keys), keys)
 	}

@@ -63,6 +63,14 @@ func (s *Server) Restart(tb testing.TB) {
 
 func start(tb testing.TB, persistence ...string) *Server {
 	tb.Helper()
+	return startOn(tb, freePort(tb), persistence...)
+}
+
+func itoa(n int) string { return fmt.Sprint(n) }
+
+// startOn runs redis-server on port with extra arguments.
+func startOn(tb testing.TB, port int, extra ...string) *Server {
+	tb.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		installOnce.Do(install)
@@ -70,10 +78,9 @@ func start(tb testing.TB, persistence ...string) *Server {
 			tb.Fatalf("redis-server not found: install it (apt-get install -y redis-server) or run bash .ci/run")
 		}
 	}
-	port := freePort(tb)
 	dir := tb.TempDir()
 	args := append([]string{"--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "",
-		"--dir", dir, "--logfile", filepath.Join(dir, "redis.log")}, persistence...)
+		"--dir", dir, "--logfile", filepath.Join(dir, "redis.log")}, extra...)
 	cmd := exec.Command(bin, args...)
 	if err := cmd.Start(); err != nil {
 		tb.Fatalf("start redis-server: %v", err)

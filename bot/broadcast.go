@@ -176,7 +176,7 @@ type Broadcaster struct {
 
 // NewBroadcaster returns a broadcaster.
 func NewBroadcaster(store BroadcastStore, cfg BroadcastConfig, log *slog.Logger, metrics *Metrics) *Broadcaster {
-	return &Broadcaster{store: store, cfg: cfg, log: log, metrics: metrics, now: time.Now, redis: NewOutage("Redis (broadcasts)", log)}
+	return &Broadcaster{store: store, cfg: cfg, log: log, metrics: metrics, now: time.Now, redis: metrics.Follow(NewOutage("Redis (broadcasts)", log), "redis")}
 }
 
 // Run works until ctx ends.

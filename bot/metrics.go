@@ -1,7 +1,11 @@
 package bot
 
 import (
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/witaj/witaj/knowledge"
 )
 
 // Metrics are the service's Prometheus metrics. A nil *Metrics records
@@ -18,6 +22,20 @@ type Metrics struct {
 	DeadLetters   prometheus.Counter     // updates parked after repeated failures
 	Broadcasts    *prometheus.CounterVec // broadcast recipients and messages, by result
 	BroadcastLeft *prometheus.GaugeVec   // recipients left per running broadcast
+
+	// What happens to people, for coordinators; no label identifies
+	// anyone.
+	Cases         *prometheus.CounterVec // case events: opened, urgent, claimed, resolved
+	TimeToClaim   prometheus.Histogram   // seconds from a case's opening to its claim
+	TimeToResolve prometheus.Histogram   // seconds from a case's opening to its resolution
+	Feedback      *prometheus.CounterVec // 👍/👎 on answers, by category and vote
+	SlackQueue    prometheus.Gauge       // Slack channels with requests waiting
+	SlackErrors   *prometheus.CounterVec // failed Slack requests, by kind
+	FAQRefused    prometheus.Counter     // FAQ reloads refused for errors
+	TopicsOverdue prometheus.Gauge       // topics past their review_by date
+	PollFailures  prometheus.Counter     // failed getUpdates calls
+	Outages       *prometheus.CounterVec // dependencies becoming unreachable, by dependency
+	Down          *prometheus.GaugeVec   // 1 while a dependency is unreachable
 }
 
 // NewMetrics registers the metrics with reg.
@@ -57,8 +75,44 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		BroadcastLeft: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "witaj_broadcast_remaining", Help: "Recipients not yet handled, per running broadcast (alert or announcement).",
 		}, []string{"broadcast"}),
+		Cases: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "witaj_cases_total", Help: "Consultant cases by event: opened, urgent (opened as urgent), claimed, resolved.",
+		}, []string{"event"}),
+		TimeToClaim: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "witaj_case_claim_seconds", Help: "Time from a case's opening to a consultant taking it.",
+			Buckets: []float64{60, 300, 900, 1800, 3600, 4 * 3600, 8 * 3600, 24 * 3600, 72 * 3600},
+		}),
+		TimeToResolve: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "witaj_case_resolve_seconds", Help: "Time from a case's opening to its resolution.",
+			Buckets: []float64{300, 1800, 3600, 4 * 3600, 8 * 3600, 24 * 3600, 72 * 3600, 7 * 24 * 3600},
+		}),
+		Feedback: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "witaj_feedback_total", Help: "Votes on answers (up, down), by FAQ category.",
+		}, []string{"category", "vote"}),
+		SlackQueue: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "witaj_slack_queue_channels", Help: "Slack channels with requests waiting to be posted.",
+		}),
+		SlackErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "witaj_slack_errors_total", Help: "Failed Slack requests, by kind (failed: retried; refused: dropped; rate_limited).",
+		}, []string{"kind"}),
+		FAQRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "witaj_faq_reload_refused_total", Help: "FAQ reloads refused because the files had errors (the previous FAQ keeps serving).",
+		}),
+		TopicsOverdue: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "witaj_faq_topics_overdue", Help: "Topics of the FAQ being served whose review_by date has passed.",
+		}),
+		PollFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "witaj_poll_failures_total", Help: "Failed getUpdates calls (polling mode).",
+		}),
+		Outages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "witaj_outages_total", Help: "Times a dependency became unreachable, by dependency.",
+		}, []string{"dependency"}),
+		Down: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "witaj_dependency_down", Help: "1 while a dependency is unreachable from a loop of this replica.",
+		}, []string{"dependency"}),
 	}
-	reg.MustRegister(m.Updates, m.Decisions, m.Handling, m.Sent, m.PlatformErrs, m.OutboxDepth, m.FAQVersion, m.WebhookDenied, m.DeadLetters, m.Broadcasts, m.BroadcastLeft)
+	reg.MustRegister(m.Updates, m.Decisions, m.Handling, m.Sent, m.PlatformErrs, m.OutboxDepth, m.FAQVersion, m.WebhookDenied, m.DeadLetters, m.Broadcasts, m.BroadcastLeft,
+		m.Cases, m.TimeToClaim, m.TimeToResolve, m.Feedback, m.SlackQueue, m.SlackErrors, m.FAQRefused, m.TopicsOverdue, m.PollFailures, m.Outages, m.Down)
 	return m
 }
 
@@ -118,4 +172,89 @@ func (m *Metrics) broadcast(result string) {
 	if m != nil {
 		m.Broadcasts.WithLabelValues(result).Inc()
 	}
+}
+
+// CaseOpened counts a new case.
+func (m *Metrics) CaseOpened(urgent bool) {
+	if m == nil {
+		return
+	}
+	m.Cases.WithLabelValues("opened").Inc()
+	if urgent {
+		m.Cases.WithLabelValues("urgent").Inc()
+	}
+}
+
+// CaseClaimed counts a claim, wait after the case opened.
+func (m *Metrics) CaseClaimed(wait time.Duration) {
+	if m != nil {
+		m.Cases.WithLabelValues("claimed").Inc()
+		m.TimeToClaim.Observe(wait.Seconds())
+	}
+}
+
+// CaseResolved counts a resolution, age after the case opened.
+func (m *Metrics) CaseResolved(age time.Duration) {
+	if m != nil {
+		m.Cases.WithLabelValues("resolved").Inc()
+		m.TimeToResolve.Observe(age.Seconds())
+	}
+}
+
+// SlackError counts a failed Slack request.
+func (m *Metrics) SlackError(kind string) {
+	if m != nil {
+		m.SlackErrors.WithLabelValues(kind).Inc()
+	}
+}
+
+// Vote counts 👍 or 👎 on an answer of category c.
+func (m *Metrics) Vote(c knowledge.Category, up bool) {
+	if m == nil {
+		return
+	}
+	vote := "down"
+	if up {
+		vote = "up"
+	}
+	m.Feedback.WithLabelValues(string(c), vote).Inc()
+}
+
+// ReloadRefused counts a refused FAQ reload.
+func (m *Metrics) ReloadRefused() {
+	if m != nil {
+		m.FAQRefused.Inc()
+	}
+}
+
+// Overdue shows how many served topics are past review_by.
+func (m *Metrics) Overdue(n int) {
+	if m != nil {
+		m.TopicsOverdue.Set(float64(n))
+	}
+}
+
+// PollFailed counts a failed getUpdates.
+func (m *Metrics) PollFailed() {
+	if m != nil {
+		m.PollFailures.Inc()
+	}
+}
+
+// Follow makes o report its state changes as witaj_outages_total and
+// witaj_dependency_down under dependency.
+func (m *Metrics) Follow(o *Outage, dependency string) *Outage {
+	if m == nil {
+		return o
+	}
+	m.Down.WithLabelValues(dependency).Set(0)
+	o.OnChange = func(down bool) {
+		if down {
+			m.Outages.WithLabelValues(dependency).Inc()
+			m.Down.WithLabelValues(dependency).Set(1)
+			return
+		}
+		m.Down.WithLabelValues(dependency).Set(0)
+	}
+	return o
 }

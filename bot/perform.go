@@ -30,6 +30,9 @@ type performer struct {
 	audit    []AuditRecord
 	gaps     []flows.Gap
 	forget   bool
+	// decision and topic sum the update up for the log: the first
+	// answer's id@version, or the matcher's decision without one.
+	decision, topic string
 }
 
 func (p *performer) perform(session flows.Session, actions []flows.Action) (flows.Session, error) {
@@ -70,11 +73,17 @@ func (p *performer) one(session flows.Session, a flows.Action) (*flows.Event, er
 		p.messages = append(p.messages, m)
 		p.audit = append(p.audit, AuditRecord{Ref: a.Ref, KB: a.KB, At: p.now, Facet: string(a.Facet)})
 		p.s.metrics.decision("answer")
+		if p.topic == "" {
+			p.decision, p.topic = "answer", a.Ref
+		}
 	case flows.Deliver:
 		p.messages = append(p.messages, p.f.Render.Consultant(session.Lang, a.Text))
 	case flows.Gap:
 		p.gaps = append(p.gaps, a)
 		p.s.metrics.decision(a.Decision.String())
+		if p.decision == "" {
+			p.decision = a.Decision.String()
+		}
 	case flows.Forget:
 		p.forget = true
 		p.messages, p.audit = nil, nil

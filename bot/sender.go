@@ -74,8 +74,8 @@ type Sender struct {
 // NewSender returns a sender; Wake is the channel the service signals.
 func NewSender(store Store, migrants Migrants, cfg SendConfig, log *slog.Logger, metrics *Metrics) *Sender {
 	return &Sender{store: store, migrants: migrants, cfg: cfg, log: log, metrics: metrics,
-		wake: make(chan struct{}, 1), now: time.Now, attempts: map[ChatID]attempts{}, redis: NewOutage("Redis (sender)", log),
-		platform: NewOutage("messaging platform (sending)", log),
+		wake: make(chan struct{}, 1), now: time.Now, attempts: map[ChatID]attempts{}, redis: metrics.Follow(NewOutage("Redis (sender)", log), "redis"),
+		platform: metrics.Follow(NewOutage("messaging platform (sending)", log), "telegram"),
 		pace:     newPacer(store, cfg.Rate)}
 }
 

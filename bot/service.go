@@ -159,7 +159,7 @@ func (s *Service) Handle(ctx context.Context, u Update) error {
 		return err
 	}
 	s.metrics.update(kindOf(u))
-	c, gaps, err := s.decide(ctx, begun.Session, u)
+	c, gaps, sum, err := s.decide(ctx, begun.Session, u)
 	if err != nil {
 		return s.failed(ctx, u, token, begun.Session, err)
 	}
@@ -176,8 +176,17 @@ func (s *Service) Handle(ctx context.Context, u Update) error {
 		return err
 	}
 	s.afterCommit(c)
+	if u.HasEvent {
+		// One line per update, for operators: what was decided, never
+		// what was written.
+		s.log.Info("update handled", "kind", kindOf(u), "decision", sum.decision, "topic", sum.topic,
+			"lang", c.Session.Lang, "ms", time.Since(start).Milliseconds())
+	}
 	return nil
 }
+
+// summary is what the log says of an update.
+type summary struct{ decision, topic string }
 
 // begin locks the chat, waiting a little while another worker holds it:
 // two updates of one chat reaching two replicas are handled in turn.
@@ -258,7 +267,7 @@ func (s *Service) signal() {
 // decide runs the engine and turns its actions into a commit. A panic in
 // the engine, the renderer or an adapter becomes an error, so one bad
 // update cannot stop the service.
-func (s *Service) decide(ctx context.Context, session flows.Session, u Update) (c Commit, gaps []flows.Gap, err error) {
+func (s *Service) decide(ctx context.Context, session flows.Session, u Update) (c Commit, gaps []flows.Gap, sum summary, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("panic handling update %d: %v\n%s", u.ID, r, debug.Stack())
@@ -270,6 +279,7 @@ func (s *Service) decide(ctx context.Context, session flows.Session, u Update) (
 	var actions []flows.Action
 	if u.HasEvent {
 		c.Session, actions = f.Engine.Step(session, u.Event, now)
+		s.countVote(f, u.Event)
 	}
 	if u.Reply != "" {
 		actions = append(actions, flows.Reply{Key: u.Reply, Lang: replyLang(c.Session, u)})
@@ -277,12 +287,27 @@ func (s *Service) decide(ctx context.Context, session flows.Session, u Update) (
 	p := performer{s: s, ctx: ctx, chat: u.Chat, updateID: u.ID, f: f, now: now}
 	c.Session, err = p.perform(c.Session, actions)
 	if err != nil {
-		return Commit{}, nil, err
+		return Commit{}, nil, summary{}, err
 	}
 	c.Out = s.format(u.ID, p.messages)
 	c.Audit, c.Forget = p.audit, p.forget
 	c.Follow, c.Unfollow = subsDiff(session, c.Session, c.Forget)
-	return c, p.gaps, nil
+	return c, p.gaps, summary{p.decision, p.topic}, nil
+}
+
+// countVote counts a 👍/👎 press by the topic's category (never by
+// person), for coordinators.
+func (s *Service) countVote(f *FAQ, ev flows.Event) {
+	if ev.Kind != flows.ButtonPress {
+		return
+	}
+	id, up, ok := flows.FeedbackOf(ev.Data)
+	if !ok {
+		return
+	}
+	if e, found := f.Engine.KB().Entry(id); found {
+		s.metrics.Vote(e.Category, up)
+	}
 }
 
 // replyLang picks the language of a reply to an update that skipped the

@@ -163,3 +163,15 @@ func RatingOf(data string) (score int, ok bool) {
 	}
 	return n, true
 }
+
+// FeedbackOf returns the topic and the vote of a 👍/👎 button's payload;
+// ok is false for any other button.
+func FeedbackOf(data string) (id string, up bool, ok bool) {
+	if id, found := strings.CutPrefix(data, prefixUp); found {
+		return id, true, true
+	}
+	if id, found := strings.CutPrefix(data, prefixDown); found {
+		return id, false, true
+	}
+	return "", false, false
+}

@@ -551,3 +551,8 @@ func (st *Store) Ping(ctx context.Context) error {
 func (st *Store) Pending(ctx context.Context) (int64, error) {
 	return st.rdb.ZCard(ctx, st.key("sendq")).Result()
 }
+
+// SlackPending returns how many Slack channels have requests waiting.
+func (st *Store) SlackPending(ctx context.Context) (int64, error) {
+	return st.rdb.ZCard(ctx, st.key("slackq")).Result()
+}

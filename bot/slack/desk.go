@@ -49,6 +49,8 @@ type Desk struct {
 	// Wake, when set, is signalled after items are queued for Slack, so
 	// that a local sender posts them at once.
 	Wake chan<- struct{}
+	// Metrics, when set, counts cases and times to claim and resolve.
+	Metrics *bot.Metrics
 }
 
 var _ bot.Consultants = (*Desk)(nil)
@@ -72,6 +74,7 @@ func (d *Desk) Open(ctx context.Context, chat bot.ChatID, e flows.Escalate) (bot
 		return bot.Opened{}, err
 	}
 	if created {
+		d.Metrics.CaseOpened(cur.Urgent)
 		if err := d.push(ctx, cur.Channel, bot.SlackItem{ID: itemID(), Kind: bot.SlackParent, Chat: chat,
 			Text: fallback(cur), Blocks: encodeBlocks(caseBlocks(cur, d.kb()))}); err != nil {
 			return bot.Opened{}, err
@@ -115,10 +118,12 @@ func (d *Desk) Relay(ctx context.Context, chat bot.ChatID, key string, r flows.R
 
 // Close implements bot.Consultants: the migrant ended the case (/end).
 func (d *Desk) Close(ctx context.Context, chat bot.ChatID, _ flows.CloseCase) error {
-	c, closed, err := d.cases.Resolve(ctx, chat, d.now())
+	now := d.now()
+	c, closed, err := d.cases.Resolve(ctx, chat, now)
 	if err != nil || !closed {
 		return err
 	}
+	d.Metrics.CaseResolved(now.Sub(c.Opened))
 	d.update(ctx, c)
 	return d.note(ctx, c, "The migrant ended the conversation (/end).")
 }
@@ -192,20 +197,24 @@ var ErrNotConsultant = errors.New("not a consultant")
 // Claim gives the case of the thread to user; won reports whether this
 // click took it (of two simultaneous clicks, one wins).
 func (d *Desk) Claim(ctx context.Context, chat bot.ChatID, user string) (won bool, err error) {
-	c, won, err := d.cases.Claim(ctx, chat, user, d.now())
+	now := d.now()
+	c, won, err := d.cases.Claim(ctx, chat, user, now)
 	if err != nil || !won {
 		return false, err
 	}
+	d.Metrics.CaseClaimed(now.Sub(c.Opened))
 	d.update(ctx, c)
 	return true, d.note(ctx, c, "<@"+user+"> took this case.")
 }
 
 // Resolve closes the case of the thread.
 func (d *Desk) Resolve(ctx context.Context, chat bot.ChatID, user string) (bool, error) {
-	c, closed, err := d.cases.Resolve(ctx, chat, d.now())
+	now := d.now()
+	c, closed, err := d.cases.Resolve(ctx, chat, now)
 	if err != nil || !closed {
 		return false, err
 	}
+	d.Metrics.CaseResolved(now.Sub(c.Opened))
 	d.update(ctx, c)
 	return true, d.note(ctx, c, "<@"+user+"> resolved this case.")
 }

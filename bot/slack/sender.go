@@ -36,6 +36,8 @@ type Sender struct {
 	// Interval is the least time between two posts to one channel (Slack
 	// allows about one per second).
 	Interval time.Duration
+	// Metrics, when set, counts failed requests.
+	Metrics *bot.Metrics
 
 	mu       sync.Mutex
 	attempts map[string]int
@@ -118,6 +120,7 @@ func (s *Sender) sendChannel(ctx context.Context, ch string) {
 	case err == nil || permanent(err):
 		if err != nil {
 			s.log.Error("slack refused a request; dropped", "kind", item.Kind, "err", err)
+			s.Metrics.SlackError("refused")
 		}
 		s.healthy(ctx, true)
 		s.resetAttempts(ch)
@@ -136,9 +139,11 @@ func (s *Sender) sendChannel(ctx context.Context, ch string) {
 		}
 		s.warn("pace slack channel", s.cases.SlackDefer(ctx, ch, s.now().Add(s.Interval)))
 	case errors.As(err, &limited):
+		s.Metrics.SlackError("rate_limited")
 		s.healthy(ctx, false)
 		s.warn("defer slack channel", s.cases.SlackDefer(ctx, ch, s.now().Add(limited.RetryAfter)))
 	default:
+		s.Metrics.SlackError("failed")
 		s.healthy(ctx, false)
 		n := s.failAttempt(ch, started)
 		s.log.Warn("slack request failed; will retry", "attempt", n, "err", err)

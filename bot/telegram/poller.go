@@ -39,8 +39,8 @@ type Poller struct {
 
 func (p *Poller) outages() {
 	p.once.Do(func() {
-		p.redisDown = bot.NewOutage("Redis (poller)", p.log)
-		p.tgDown = bot.NewOutage("Telegram (getUpdates)", p.log)
+		p.redisDown = p.client.metrics.Follow(bot.NewOutage("Redis (poller)", p.log), "redis")
+		p.tgDown = p.client.metrics.Follow(bot.NewOutage("Telegram (getUpdates)", p.log), "telegram")
 	})
 }
 
@@ -90,6 +90,7 @@ func (p *Poller) pollFailed(ctx context.Context, err error) {
 		return
 	}
 	var pe *pollError
+	p.client.metrics.PollFailed()
 	wait := max(p.Retry, p.telegram().Fail(err))
 	if errors.As(err, &pe) {
 		switch {

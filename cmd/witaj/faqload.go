@@ -61,15 +61,29 @@ func (f *faqSource) load() (*bot.FAQ, knowledge.Version, error) {
 	return &bot.FAQ{Engine: flows.New(base, m, f.flows), Render: r}, base.Version(), nil
 }
 
+// overdue counts the topics past their review_by date.
+func overdue(kb *knowledge.Base) int {
+	today := knowledge.DateOf(time.Now())
+	n := 0
+	for _, e := range kb.Entries() {
+		if !e.ReviewBy.IsZero() && e.ReviewBy.Before(today) {
+			n++
+		}
+	}
+	return n
+}
+
 // reload loads the FAQ again and hands it to use when it is good.
 func (f *faqSource) reload(use func(*bot.FAQ)) {
 	faq, v, err := f.load()
 	if err != nil {
 		f.log.Error("FAQ reload refused; still serving the previous version", "err", err)
+		f.metrics.ReloadRefused()
 		return
 	}
 	use(faq)
 	f.metrics.ServingFAQ(v.String())
+	f.metrics.Overdue(overdue(faq.Engine.KB()))
 	f.log.Info("FAQ reloaded", "version", v.String())
 }
 

@@ -140,6 +140,7 @@ func (s *server) start(ctx context.Context) error {
 		return err
 	}
 	s.metrics.ServingFAQ(version.String())
+	s.metrics.Overdue(overdue(faq.Engine.KB()))
 	s.log.Info("FAQ loaded", "version", version.String())
 	if err := s.openRedis(ctx); err != nil {
 		return err
@@ -390,6 +391,7 @@ func (s *server) openSlack(ctx context.Context) (*slack.Desk, error) {
 	slackSender := slack.NewSender(s.store, s.slackAPI, s.log)
 	slackSender.Interval = time.Duration(float64(time.Second) / s.cfg.SlackRate)
 	desk.Wake = slackSender.Wake()
+	desk.Metrics, slackSender.Metrics = s.metrics, s.metrics
 	sendCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.slackStop = stop
 	s.bg.Go(func() { slackSender.Run(sendCtx) })
@@ -426,6 +428,9 @@ func (s *server) gauges(ctx context.Context) {
 	for {
 		if n, err := s.store.Pending(ctx); err == nil {
 			s.metrics.OutboxDepth.Set(float64(n))
+		}
+		if n, err := s.store.SlackPending(ctx); err == nil {
+			s.metrics.SlackQueue.Set(float64(n))
 		}
 		s.broadcastGauges(ctx)
 		select {

@@ -36,6 +36,11 @@ type Metrics struct {
 	PollFailures  prometheus.Counter     // failed getUpdates calls
 	Outages       *prometheus.CounterVec // dependencies becoming unreachable, by dependency
 	Down          *prometheus.GaugeVec   // 1 while a dependency is unreachable
+	ByLanguage    *prometheus.CounterVec // updates handled, by the chat's language
+	Topics        *prometheus.CounterVec // answers shown, by topic id
+	CasesWaiting  prometheus.Gauge       // cases waiting unclaimed
+	Ready         prometheus.Gauge       // 1 while the replica is ready (as /readyz)
+	OldestWaiting *prometheus.GaugeVec   // seconds the oldest unclaimed case has waited, by urgency
 }
 
 // NewMetrics registers the metrics with reg.
@@ -110,7 +115,23 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Down: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "witaj_dependency_down", Help: "1 while a dependency is unreachable from a loop of this replica.",
 		}, []string{"dependency"}),
+		ByLanguage: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "witaj_updates_by_language_total", Help: "Updates handled, by the chat's language.",
+		}, []string{"lang"}),
+		Topics: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "witaj_topic_answers_total", Help: "Answers shown, by FAQ topic (a closed list of about 45).",
+		}, []string{"topic"}),
+		Ready: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "witaj_ready", Help: "1 while this replica is ready (FAQ loaded, Redis reachable, started), as /readyz.",
+		}),
+		CasesWaiting: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "witaj_cases_waiting", Help: "Consultant cases waiting unclaimed.",
+		}),
+		OldestWaiting: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "witaj_case_oldest_waiting_seconds", Help: "How long the oldest unclaimed case has waited (urgent: only urgent cases).",
+		}, []string{"urgent"}),
 	}
+	reg.MustRegister(m.ByLanguage, m.Topics, m.CasesWaiting, m.OldestWaiting, m.Ready)
 	reg.MustRegister(m.Updates, m.Decisions, m.Handling, m.Sent, m.PlatformErrs, m.OutboxDepth, m.FAQVersion, m.WebhookDenied, m.DeadLetters, m.Broadcasts, m.BroadcastLeft,
 		m.Cases, m.TimeToClaim, m.TimeToResolve, m.Feedback, m.SlackQueue, m.SlackErrors, m.FAQRefused, m.TopicsOverdue, m.PollFailures, m.Outages, m.Down)
 	return m
@@ -257,4 +278,26 @@ func (m *Metrics) Follow(o *Outage, dependency string) *Outage {
 		m.Down.WithLabelValues(dependency).Set(0)
 	}
 	return o
+}
+
+func (m *Metrics) handledIn(lang knowledge.Lang) {
+	if m != nil && lang != "" {
+		m.ByLanguage.WithLabelValues(string(lang)).Inc()
+	}
+}
+
+func (m *Metrics) answered(topic string) {
+	if m != nil {
+		m.Topics.WithLabelValues(topic).Inc()
+	}
+}
+
+// Waiting shows the unclaimed cases and how long the oldest waited.
+func (m *Metrics) Waiting(n int, oldest, oldestUrgent time.Duration) {
+	if m == nil {
+		return
+	}
+	m.CasesWaiting.Set(float64(n))
+	m.OldestWaiting.WithLabelValues("false").Set(oldest.Seconds())
+	m.OldestWaiting.WithLabelValues("true").Set(oldestUrgent.Seconds())
 }

@@ -73,6 +73,7 @@ func (p *performer) one(session flows.Session, a flows.Action) (*flows.Event, er
 		p.messages = append(p.messages, m)
 		p.audit = append(p.audit, AuditRecord{Ref: a.Ref, KB: a.KB, At: p.now, Facet: string(a.Facet)})
 		p.s.metrics.decision("answer")
+		p.s.metrics.answered(a.EntryID)
 		if p.topic == "" {
 			p.decision, p.topic = "answer", a.Ref
 		}

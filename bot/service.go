@@ -177,6 +177,7 @@ func (s *Service) Handle(ctx context.Context, u Update) error {
 	}
 	s.afterCommit(c)
 	if u.HasEvent {
+		s.metrics.handledIn(c.Session.Lang)
 		// One line per update, for operators: what was decided, never
 		// what was written.
 		s.log.Info("update handled", "kind", kindOf(u), "decision", sum.decision, "topic", sum.topic,

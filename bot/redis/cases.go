@@ -391,3 +391,25 @@ func (st *Store) SlackDown(ctx context.Context) bool {
 	n, _ := st.rdb.Exists(ctx, st.key("slack:down")).Result()
 	return n > 0
 }
+
+// WaitingCases returns how many cases wait unclaimed, and how long the
+// oldest and the oldest urgent one have waited (zero when none): for the
+// coordinators' gauges. Open cases are few; each is read.
+func (st *Store) WaitingCases(ctx context.Context, now time.Time) (n int, oldest, oldestUrgent time.Duration, err error) {
+	zs, err := st.rdb.ZRangeWithScores(ctx, st.key("cases:open"), 0, -1).Result()
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("waiting cases: %w", err)
+	}
+	for _, z := range zs {
+		wait := now.Sub(time.UnixMilli(int64(z.Score)))
+		oldest = max(oldest, wait)
+		chat, perr := strconv.ParseInt(z.Member.(string), 10, 64)
+		if perr != nil {
+			continue
+		}
+		if c, cerr := st.CaseOf(ctx, bot.ChatID(chat)); cerr == nil && c.Urgent {
+			oldestUrgent = max(oldestUrgent, wait)
+		}
+	}
+	return len(zs), oldest, oldestUrgent, nil
+}

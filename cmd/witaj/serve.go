@@ -428,9 +428,15 @@ func (s *server) gauges(ctx context.Context) {
 	for {
 		if n, err := s.store.Pending(ctx); err == nil {
 			s.metrics.OutboxDepth.Set(float64(n))
+			s.metrics.Ready.Set(b2f(s.ready()))
+		} else {
+			s.metrics.Ready.Set(0)
 		}
 		if n, err := s.store.SlackPending(ctx); err == nil {
 			s.metrics.SlackQueue.Set(float64(n))
+		}
+		if n, oldest, urgent, err := s.store.WaitingCases(ctx, time.Now()); err == nil {
+			s.metrics.Waiting(n, oldest, urgent)
 		}
 		s.broadcastGauges(ctx)
 		select {
@@ -439,6 +445,13 @@ func (s *server) gauges(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // broadcastGauges shows each running broadcast's recipients left.

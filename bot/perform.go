@@ -33,6 +33,7 @@ type performer struct {
 	// decision and topic sum the update up for the log: the first
 	// answer's id@version, or the matcher's decision without one.
 	decision, topic string
+	topics          []string // every topic shown, for the day's counts
 }
 
 func (p *performer) perform(session flows.Session, actions []flows.Action) (flows.Session, error) {
@@ -74,6 +75,7 @@ func (p *performer) one(session flows.Session, a flows.Action) (*flows.Event, er
 		p.audit = append(p.audit, AuditRecord{Ref: a.Ref, KB: a.KB, At: p.now, Facet: string(a.Facet)})
 		p.s.metrics.decision("answer")
 		p.s.metrics.answered(a.EntryID)
+		p.topics = append(p.topics, a.EntryID)
 		if p.topic == "" {
 			p.decision, p.topic = "answer", a.Ref
 		}

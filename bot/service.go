@@ -293,7 +293,11 @@ func (s *Service) decide(ctx context.Context, session flows.Session, u Update) (
 	c.Out = s.format(u.ID, p.messages)
 	c.Audit, c.Forget = p.audit, p.forget
 	c.Follow, c.Unfollow = subsDiff(session, c.Session, c.Forget)
-	return c, p.gaps, summary{p.decision, p.topic}, nil
+	sum = summary{p.decision, p.topic}
+	if u.HasEvent {
+		c.Stats = statsOf(session, c.Session, sum, p.topics, now)
+	}
+	return c, p.gaps, sum, nil
 }
 
 // countVote counts a 👍/👎 press by the topic's category (never by

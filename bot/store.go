@@ -113,6 +113,9 @@ type Commit struct {
 	// Follow and Unfollow change the subscription index: what the chat
 	// follows, in its language (the session holds the same, and decides).
 	Follow, Unfollow []Sub
+	// Stats are what the update adds to the day's counters for reports
+	// (no identifier, no text).
+	Stats map[string]int64
 	// Gaps are the questions the update could not answer directly,
 	// counted without any user identifier.
 	Gaps []flows.Gap

@@ -29,6 +29,8 @@
 //	witaj:broadcasts       set     broadcasts with recipients left; permanent, a broadcast leaves when done
 //	witaj:topics           hash    last version and change note seen per topic; permanent (one field per topic)
 //	witaj:ratebc           string  broadcast send-rate state  TTL ≤ 1 s + the wait
+//	witaj:stats:<date>     hash    the day's counts for reports, no identifier; TTL 90 days
+//	witaj:stats:<date>:claims list minutes cases waited for a claim that day; TTL 90 days
 //
 // Keys of one broadcast share the hash tag {bc:<id>}:
 //
@@ -182,12 +184,13 @@ func (st *Store) commit(ctx context.Context, chat bot.ChatID, keys []string, arg
 		cmd = st.s.commit.EvalSha(ctx, p, keys, args...)
 		st.queueSchedule(ctx, p, chat, c.Now, len(c.Out) > 0, c.Gaps)
 		st.queueSubs(ctx, p, chat, c)
+		st.queueStats(ctx, p, c.Now, c.Stats)
 		return nil
 	})
 	if err != nil && isNoScript(cmd.Err()) {
 		// Redis lost its script cache (a restart): load the script and
 		// commit, then schedule again, after the commit this time (the
-		// gaps were counted already).
+		// gaps and the day's counts were added already).
 		n, err := st.s.commit.Run(ctx, st.rdb, keys, args...).Int64()
 		if err != nil || n == -1 {
 			return n, err
@@ -201,12 +204,13 @@ func (st *Store) commit(ctx context.Context, chat bot.ChatID, keys []string, arg
 }
 
 func (st *Store) schedule(ctx context.Context, chat bot.ChatID, c bot.Commit) error {
-	if len(c.Out) == 0 && len(c.Gaps) == 0 && len(c.Follow) == 0 && len(c.Unfollow) == 0 {
+	if len(c.Out) == 0 && len(c.Gaps) == 0 && len(c.Follow) == 0 && len(c.Unfollow) == 0 && len(c.Stats) == 0 {
 		return nil
 	}
 	_, err := st.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
 		st.queueSchedule(ctx, p, chat, c.Now, len(c.Out) > 0, c.Gaps)
 		st.queueSubs(ctx, p, chat, c)
+		st.queueStats(ctx, p, c.Now, c.Stats)
 		return nil
 	})
 	return err

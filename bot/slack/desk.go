@@ -51,6 +51,19 @@ type Desk struct {
 	Wake chan<- struct{}
 	// Metrics, when set, counts cases and times to claim and resolve.
 	Metrics *bot.Metrics
+	// Stats, when set, keeps the day's case counts for reports.
+	Stats bot.Stats
+}
+
+// count adds to the day's counts for reports; a failure only costs a
+// report figure, so it is logged, not returned.
+func (d *Desk) count(ctx context.Context, counts map[string]int64) {
+	if d.Stats == nil {
+		return
+	}
+	if err := d.Stats.CountDay(ctx, d.now(), counts); err != nil {
+		d.log.Warn("count case for reports", "err", err)
+	}
 }
 
 var _ bot.Consultants = (*Desk)(nil)
@@ -75,6 +88,11 @@ func (d *Desk) Open(ctx context.Context, chat bot.ChatID, e flows.Escalate) (bot
 	}
 	if created {
 		d.Metrics.CaseOpened(cur.Urgent)
+		counts := map[string]int64{"cases:opened": 1}
+		if cur.Urgent {
+			counts["cases:urgent"] = 1
+		}
+		d.count(ctx, counts)
 		if err := d.push(ctx, cur.Channel, bot.SlackItem{ID: itemID(), Kind: bot.SlackParent, Chat: chat,
 			Text: fallback(cur), Blocks: encodeBlocks(caseBlocks(cur, d.kb()))}); err != nil {
 			return bot.Opened{}, err
@@ -124,6 +142,7 @@ func (d *Desk) Close(ctx context.Context, chat bot.ChatID, _ flows.CloseCase) er
 		return err
 	}
 	d.Metrics.CaseResolved(now.Sub(c.Opened))
+	d.count(ctx, map[string]int64{"cases:resolved": 1})
 	d.update(ctx, c)
 	return d.note(ctx, c, "The migrant ended the conversation (/end).")
 }
@@ -134,6 +153,7 @@ func (d *Desk) Rate(ctx context.Context, chat bot.ChatID, r flows.Rate) error {
 	if err != nil {
 		return err
 	}
+	d.count(ctx, map[string]int64{fmt.Sprintf("rating:%d", r.Score): 1})
 	return d.note(ctx, c, fmt.Sprintf("⭐ The migrant rated the help %d/5.", r.Score))
 }
 
@@ -203,6 +223,11 @@ func (d *Desk) Claim(ctx context.Context, chat bot.ChatID, user string) (won boo
 		return false, err
 	}
 	d.Metrics.CaseClaimed(now.Sub(c.Opened))
+	if d.Stats != nil {
+		if err := d.Stats.RecordClaim(ctx, now, now.Sub(c.Opened)); err != nil {
+			d.log.Warn("record claim for reports", "err", err)
+		}
+	}
 	d.update(ctx, c)
 	return true, d.note(ctx, c, "<@"+user+"> took this case.")
 }
@@ -215,6 +240,7 @@ func (d *Desk) Resolve(ctx context.Context, chat bot.ChatID, user string) (bool,
 		return false, err
 	}
 	d.Metrics.CaseResolved(now.Sub(c.Opened))
+	d.count(ctx, map[string]int64{"cases:resolved": 1})
 	d.update(ctx, c)
 	return true, d.note(ctx, c, "<@"+user+"> resolved this case.")
 }

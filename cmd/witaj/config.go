@@ -42,6 +42,9 @@ type config struct {
 	ClaimReminder      time.Duration
 	SlackRate          float64
 	SlackReconcile     time.Duration
+	// Digest is when the weekly digest goes to the consultants' channel
+	// ("Mon 09:00" in TimeZone); empty: none.
+	Digest string
 }
 
 // loadConfig reads and checks the configuration. Every problem is
@@ -164,6 +167,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if _, err := slack.ParseHours(c.Hours, loc); err != nil {
 		errs = append(errs, fmt.Errorf("WITAJ_HOURS=%q: %v", c.Hours, err))
 	}
+	c.Digest = getenv("WITAJ_DIGEST")
+	if c.Digest != "" {
+		if _, err := slack.ParseWeekly(c.Digest, loc); err != nil {
+			errs = append(errs, fmt.Errorf("WITAJ_DIGEST=%v", err))
+		}
+	}
 	return c, errors.Join(errs...)
 }
 
@@ -194,6 +203,7 @@ witaj serve is configured by environment variables (see README.md):
   WITAJ_HOURS                    Mon-Fri 09:00-17:00  consultants' working hours
   WITAJ_TIMEZONE                 Europe/Warsaw
   WITAJ_CLAIM_REMINDER           15m  one reminder for a case unclaimed this long
+  WITAJ_DIGEST                   empty: none; else the weekly digest's time in the channel, e.g. Mon 09:00
   WITAJ_SLACK_API_URL            https://slack.com/api/
   WITAJ_SLACK_RATE               1    Slack posts per second per channel
   WITAJ_SLACK_RECONCILE          2m   how often open case threads are read back

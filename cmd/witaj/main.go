@@ -74,6 +74,7 @@ Usage:
   witaj faq gaps [--days 30]                  questions the running bot could not answer (WITAJ_REDIS_URL)
   witaj announce [--dry-run] FILE             send an announcement to the chats that opted in (WITAJ_REDIS_URL)
   witaj announce status ID                    how far an announcement or alert has got
+  witaj report [--days 7]                     the coordinators' summary: conversations, answers, cases (WITAJ_REDIS_URL)
 
 Environment (see README.md for all of serve's):
   WITAJ_FAQ_DIR   load the FAQ from this folder instead of the built-in copy
@@ -101,6 +102,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return env.version(args[1:])
 	case "announce":
 		return env.announce(args[1:])
+	case "report":
+		return env.report(args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

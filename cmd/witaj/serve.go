@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -392,10 +393,24 @@ func (s *server) openSlack(ctx context.Context) (*slack.Desk, error) {
 	slackSender.Interval = time.Duration(float64(time.Second) / s.cfg.SlackRate)
 	desk.Wake = slackSender.Wake()
 	desk.Metrics, slackSender.Metrics = s.metrics, s.metrics
+	desk.Stats = s.store
 	sendCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.slackStop = stop
 	s.bg.Go(func() { slackSender.Run(sendCtx) })
 	s.bg.Go(func() { desk.RunReminders(sendCtx, time.Minute) })
+	if s.cfg.Digest != "" {
+		loc, _ := time.LoadLocation(s.cfg.TimeZone) // checked in loadConfig
+		w, _ := slack.ParseWeekly(s.cfg.Digest, loc)
+		token := rand.Text() // this process's claim on the week's digest
+		lead := func(ctx context.Context, week string) bool {
+			won, err := s.store.Lead(ctx, "digest:"+week, token, 8*24*time.Hour)
+			return err == nil && won
+		}
+		build := func(ctx context.Context) (bot.Report, error) {
+			return bot.BuildReport(ctx, s.store, s.store, s.svc.CurrentFAQ().Engine.KB(), time.Now(), 7)
+		}
+		s.bg.Go(func() { desk.RunDigest(sendCtx, w, lead, build) })
+	}
 	s.log.Info("consultants on Slack", "bot_user", auth.UserID, "channel", s.cfg.SlackChannel)
 	return desk, nil
 }

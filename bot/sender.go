@@ -42,7 +42,7 @@ func DefaultSendConfig() SendConfig {
 // waits out 429s for that chat only, retries transient errors with
 // backoff and stops at a chat whose user blocked the bot.
 type Sender struct {
-	store    Store
+	store    Outbox
 	migrants Migrants
 	cfg      SendConfig
 	log      *slog.Logger
@@ -72,7 +72,7 @@ type Sender struct {
 }
 
 // NewSender returns a sender; Wake is the channel the service signals.
-func NewSender(store Store, migrants Migrants, cfg SendConfig, log *slog.Logger, metrics *Metrics) *Sender {
+func NewSender(store Outbox, migrants Migrants, cfg SendConfig, log *slog.Logger, metrics *Metrics) *Sender {
 	return &Sender{store: store, migrants: migrants, cfg: cfg, log: log, metrics: metrics,
 		wake: make(chan struct{}, 1), now: time.Now, attempts: map[ChatID]attempts{}, redis: metrics.Follow(NewOutage("Redis (sender)", log), "redis"),
 		platform: metrics.Follow(NewOutage("messaging platform (sending)", log), "telegram"),

@@ -91,7 +91,7 @@ func DefaultConfig() Config {
 // and stores the outcome — new session and outgoing messages — durably and
 // exactly once. Sending is the Sender's job. Safe for concurrent use.
 type Service struct {
-	store       Store
+	store       Sessions
 	migrants    Migrants
 	consultants Consultants
 	faq         atomic.Pointer[FAQ]
@@ -106,7 +106,7 @@ type Service struct {
 }
 
 // NewService returns a service. consultants, metrics and wake may be nil.
-func NewService(store Store, migrants Migrants, consultants Consultants, faq *FAQ, cfg Config, log *slog.Logger, metrics *Metrics, wake chan<- struct{}) *Service {
+func NewService(store Sessions, migrants Migrants, consultants Consultants, faq *FAQ, cfg Config, log *slog.Logger, metrics *Metrics, wake chan<- struct{}) *Service {
 	s := &Service{store: store, migrants: migrants, consultants: consultants, cfg: cfg, log: log, metrics: metrics, now: time.Now, wake: wake,
 		chats: newChatLocks()}
 	s.faq.Store(faq)

@@ -9,11 +9,14 @@ import (
 	"github.com/witaj/witaj/knowledge"
 )
 
-// Store keeps everything durable: sessions, the handled-update marks, the
-// outbox, audit records and the questions the bot could not answer. All
-// data of one chat lives under one key prefix and expires with the
-// retention period; /forget deletes it.
-type Store interface {
+// The durable state, split by who uses it: the Service handles updates
+// (Sessions), the Sender drains the outbox (Outbox), commands and
+// operators read (Reports). One backend (Redis) provides them all as a
+// Store. All data of one chat lives under one key prefix and expires with
+// the retention period; /forget deletes it.
+
+// Sessions is what the Service needs to handle each update exactly once.
+type Sessions interface {
 	// Begin starts handling update updateID of chat. It returns
 	// ErrDuplicate when the update was handled already and ErrBusy while
 	// another worker holds the chat; otherwise the chat is locked with
@@ -34,11 +37,17 @@ type Store interface {
 	// Fail records a failed attempt at an update, releases the lock and
 	// returns the number of attempts so far.
 	Fail(ctx context.Context, chat ChatID, updateID int64, token string) (int, error)
-
 	// Schedule makes the chat's outbox due at t and counts the questions
 	// the update could not answer directly, in one round trip. (Commit
 	// does both itself; this is for a redelivered update.)
 	Schedule(ctx context.Context, chat ChatID, t time.Time, gaps []flows.Gap) error
+	// DeadLetter parks an update that failed too often, for operators.
+	DeadLetter(ctx context.Context, rec DeadLetter) error
+}
+
+// Outbox is what the Sender needs: each chat's durable queue of outgoing
+// messages, the send schedule and the rate limits.
+type Outbox interface {
 	// Due claims up to max chats whose outbox is due at now; a claimed chat
 	// is not returned again before now+lease. It also returns when the
 	// earliest chat left on the schedule is due (zero when none is), so
@@ -79,14 +88,21 @@ type Store interface {
 	// all replicas and returns how long to wait for the first; the others
 	// follow at 1/rate.
 	Reserve(ctx context.Context, now time.Time, rate float64, n int) (time.Duration, error)
+}
 
+// Reports is what commands and operators read.
+type Reports interface {
 	// Gaps returns the most frequent unanswered questions of the last days.
 	Gaps(ctx context.Context, now time.Time, days, limit int) ([]GapCount, error)
-	// DeadLetter parks an update that failed too often, for operators.
-	DeadLetter(ctx context.Context, rec DeadLetter) error
 	// Audit returns the chat's recorded answers, newest first.
 	Audit(ctx context.Context, chat ChatID) ([]AuditRecord, error)
+}
 
+// Store is the whole durable state, as one backend provides it.
+type Store interface {
+	Sessions
+	Outbox
+	Reports
 	// Lead takes or keeps the named leadership (one polling replica) for
 	// ttl; it returns whether token holds it.
 	Lead(ctx context.Context, name, token string, ttl time.Duration) (bool, error)

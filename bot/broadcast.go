@@ -158,7 +158,7 @@ type BroadcastConfig struct {
 
 // DefaultBroadcastConfig returns half of Telegram's default rate.
 func DefaultBroadcastConfig() BroadcastConfig {
-	return BroadcastConfig{Rate: 15, Lease: 30 * time.Second, Poll: 2 * time.Second}
+	return BroadcastConfig{Rate: 15, Lease: 30 * time.Second, Poll: 5 * time.Second}
 }
 
 // Broadcaster moves broadcast recipients into outboxes at its rate.

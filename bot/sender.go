@@ -34,7 +34,7 @@ type SendConfig struct {
 
 // DefaultSendConfig returns Telegram's limits and production defaults.
 func DefaultSendConfig() SendConfig {
-	return SendConfig{Rate: 30, RatePerChat: 1, Workers: 16, Lease: 30 * time.Second, Poll: time.Second, MaxAttempts: 10}
+	return SendConfig{Rate: 30, RatePerChat: 1, Workers: 16, Lease: 30 * time.Second, Poll: 2 * time.Second, MaxAttempts: 10}
 }
 
 // Sender delivers the outbox: it claims chats with due messages, sends

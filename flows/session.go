@@ -11,6 +11,7 @@
 package flows
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/witaj/witaj/knowledge"
@@ -111,4 +112,38 @@ type Case struct {
 // consultant.
 func (c *Case) Active() bool {
 	return c != nil && c.Status != StatusResolved
+}
+
+// turnJSON is a Turn as stored: short names and the time in whole
+// seconds, because the transcript is most of a session and a session is
+// read and written on every update.
+type turnJSON struct {
+	From Speaker `json:"f"`
+	Text string  `json:"t"`
+	At   int64   `json:"s"`
+}
+
+// MarshalJSON implements json.Marshaler.
+func (t Turn) MarshalJSON() ([]byte, error) {
+	return json.Marshal(turnJSON{From: t.From, Text: t.Text, At: t.At.Unix()})
+}
+
+// UnmarshalJSON implements json.Unmarshaler. It also reads the earlier
+// form ({"from":…,"text":…,"at":"<RFC 3339>"}), so that stored sessions
+// survive an upgrade.
+func (t *Turn) UnmarshalJSON(b []byte) error {
+	var v struct {
+		turnJSON
+		OldFrom Speaker   `json:"from"`
+		OldText string    `json:"text"`
+		OldAt   time.Time `json:"at"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*t = Turn{From: v.From, Text: v.Text, At: time.Unix(v.At, 0).UTC()}
+	if v.OldFrom != "" {
+		*t = Turn{From: v.OldFrom, Text: v.OldText, At: v.OldAt}
+	}
+	return nil
 }

@@ -57,7 +57,7 @@ func (s *Sender) Wake() chan<- struct{} { return s.wake }
 // NewSender returns a sender posting through api.
 func NewSender(cases bot.CaseStore, api Poster, log *slog.Logger) *Sender {
 	return &Sender{cases: cases, api: api, log: log, now: time.Now, Interval: time.Second, poll: 50 * time.Millisecond,
-		idlePoll: time.Second, wake: make(chan struct{}, 1),
+		idlePoll: 2 * time.Second, wake: make(chan struct{}, 1),
 		attempts: map[string]int{}, failedAt: map[string]time.Time{}, redis: bot.NewOutage("Redis (Slack queue)", log)}
 }
 

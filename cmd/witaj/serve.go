@@ -436,9 +436,11 @@ func (s *server) startAdmin() error {
 	return nil
 }
 
-// gauges updates the outbox depth.
+// gauges updates the metrics read from Redis (outbox, Slack queue,
+// waiting cases, broadcasts), every 15 s: about as often as Prometheus
+// scrapes, and few calls for an idle replica.
 func (s *server) gauges(ctx context.Context) {
-	t := time.NewTicker(5 * time.Second)
+	t := time.NewTicker(15 * time.Second)
 	defer t.Stop()
 	for {
 		if n, err := s.store.Pending(ctx); err == nil {

@@ -59,6 +59,20 @@ func (s *Server) Requests() []Request {
 	return s.RequestsFor("")
 }
 
+// Count returns how many requests of method (any when empty) arrived,
+// without copying them: for wait conditions checked on every request.
+func (s *Server) Count(method string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, r := range s.requests {
+		if method == "" || strings.EqualFold(r.Method, method) {
+			n++
+		}
+	}
+	return n
+}
+
 // RequestsFor returns the requests for method (case-insensitive), oldest
 // first; "" means all methods.
 func (s *Server) RequestsFor(method string) []Request {

@@ -268,7 +268,7 @@ func TestFaults(t *testing.T) {
 			r.tg.Fail("sendMessage", 0, telegramtest.Slow(100*time.Millisecond), 0)
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			_ = r.tg.WaitFor(ctx, func(s *telegramtest.Server) bool { return len(s.RequestsFor("sendMessage")) >= chats*perChat/3 })
+			_ = r.tg.WaitFor(ctx, func(s *telegramtest.Server) bool { return s.Count("sendMessage") >= chats*perChat/3 })
 			(*p).kill()
 			*p = startProc(t, r.env)
 		}},
@@ -561,7 +561,7 @@ func TestFaultsBroadcastKill(t *testing.T) {
 	proc := startProc(t, r.env)
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	_ = r.tg.WaitFor(wctx, func(s *telegramtest.Server) bool { return len(s.RequestsFor("sendMessage")) >= chats/2 })
+	_ = r.tg.WaitFor(wctx, func(s *telegramtest.Server) bool { return s.Count("sendMessage") >= chats/2 })
 	proc.kill()
 	atKill := len(r.tg.RequestsFor("sendMessage"))
 	proc = startProc(t, r.env)

@@ -2,9 +2,10 @@ package redis
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -15,61 +16,57 @@ import (
 
 	"github.com/witaj/witaj/bot"
 	"github.com/witaj/witaj/bot/redis/redistest"
+	"github.com/witaj/witaj/bot/storetest"
 	"github.com/witaj/witaj/flows"
 	"github.com/witaj/witaj/knowledge"
 )
 
+// conn is one backend's client, and a way to move its clock where the
+// server has one that can be moved (miniredis).
+type conn struct {
+	rdb         goredis.UniversalClient
+	fastForward func(time.Duration) // nil: a real server's clock
+}
+
 // backends are the servers the contract suite runs against: a real
 // redis-server (what production uses) and miniredis (what `serve` embeds
 // when no Redis is configured).
-func backends(t *testing.T) map[string]func(t *testing.T) goredis.UniversalClient {
+func backends(t *testing.T) map[string]func(t *testing.T) conn {
 	// One cluster serves the whole suite (a cluster takes seconds to
 	// form), started when first needed and stopped when t ends.
 	var once sync.Once
 	var cluster *goredis.ClusterClient
-	sharedCluster := func(*testing.T) goredis.UniversalClient {
+	sharedCluster := func(*testing.T) conn {
 		once.Do(func() { cluster = redistest.StartCluster(t, 3).Client(t) })
-		return cluster
+		return conn{rdb: cluster}
 	}
-	return map[string]func(t *testing.T) goredis.UniversalClient{
-		"redis-server": func(t *testing.T) goredis.UniversalClient { return redistest.Start(t).Client(t) },
-		"miniredis": func(t *testing.T) goredis.UniversalClient {
+	return map[string]func(t *testing.T) conn{
+		"redis-server": func(t *testing.T) conn { return conn{rdb: redistest.Start(t).Client(t)} },
+		"miniredis": func(t *testing.T) conn {
 			m := miniredis.RunT(t)
 			c := goredis.NewClient(&goredis.Options{Addr: m.Addr()})
 			t.Cleanup(func() { c.Close() })
-			return c
+			return conn{rdb: c, fastForward: m.FastForward}
 		},
 		// As on Redis Cluster: no step relies on a pipeline's order.
-		"redis-server-stepwise": func(t *testing.T) goredis.UniversalClient { return redistest.Start(t).Client(t) },
+		"redis-server-stepwise": func(t *testing.T) conn { return conn{rdb: redistest.Start(t).Client(t)} },
 		// Three masters: a chat's keys, a broadcast's keys and the global
 		// keys land on different nodes. Each test has its own key prefix.
 		"redis-cluster": sharedCluster,
 	}
 }
 
-// TestContract runs every store test against every backend.
+// TestContract runs every store test against every backend: the
+// store-agnostic contract (bot/storetest, which the in-memory store runs
+// too), and the tests below, which look at what only Redis has — key
+// layout, TTLs, hash slots, the script cache, raw outbox entries — or at
+// the Slack and broadcast stores, which only Redis provides.
 func TestContract(t *testing.T) {
 	tests := map[string]func(t *testing.T, st *Store, rdb goredis.UniversalClient){
-		"begin commit dedupe":  testBeginCommit,
-		"lock":                 testLock,
-		"failures":             testFailures,
-		"outbox":               testOutbox,
-		"forget leaves no key": testForget,
 		"keys expire":          testKeysExpire,
-		"rate limit":           testRate,
-		"commit schedules":     testCommitSchedules,
-		"finish":               testFinish,
 		"script cache lost":    testScriptCacheLost,
-		"tiny interval":        testTinyInterval,
 		"slack due":            testSlackDue,
-		"gaps":                 testGaps,
-		"leader":               testLeader,
-		"audit bounded":        testAudit,
-		"unreachable":          testUnreachable,
-		"commit twice":         testCommitTwice,
-		"release":              testRelease,
 		"pop by id":            testPopByID,
-		"maybe sent":           testMaybeSent,
 		"broadcast once":       testBroadcastOnce,
 		"broadcast lease":      testBroadcastLease,
 		"broadcast not before": testBroadcastNotBefore,
@@ -77,19 +74,84 @@ func TestContract(t *testing.T) {
 		"topic versions":       testTopicVersions,
 	}
 	for name, backend := range backends(t) {
+		open := func(t *testing.T, c conn, prefix string) *Store {
+			st := New(c.rdb, Options{Retention: time.Hour, Prefix: "witaj:" + strings.ReplaceAll(prefix, " ", "-") + ":"})
+			if strings.HasSuffix(name, "-stepwise") {
+				st.ordered = false
+			}
+			return st
+		}
 		t.Run(name, func(t *testing.T) {
 			for tname, tt := range tests {
 				t.Run(tname, func(t *testing.T) {
-					rdb := backend(t)
-					st := New(rdb, Options{Retention: time.Hour, Prefix: "witaj:" + strings.ReplaceAll(tname, " ", "-") + ":"})
-					if strings.HasSuffix(name, "-stepwise") {
-						st.ordered = false
-					}
-					tt(t, st, rdb)
+					c := backend(t)
+					tt(t, open(t, c, tname), c.rdb)
 				})
 			}
+			storetest.Run(t, func(t *testing.T) storetest.Backend {
+				c := backend(t)
+				// The test's own name is its key prefix (one cluster
+				// serves them all).
+				st := open(t, c, path.Base(t.Name()))
+				return storetest.Backend{Store: st, Inspect: inspector{t: t, st: st, conn: c}}
+			})
 		})
 	}
+}
+
+// inspector shows the contract suite what the store keeps in Redis.
+type inspector struct {
+	t  *testing.T
+	st *Store
+	conn
+}
+
+func (in inspector) ChatKeys(chat bot.ChatID) []string {
+	prefix := in.st.chatKey(chat, "")
+	var names []string
+	for _, k := range chatKeys(in.t, in.st, in.rdb, chat) {
+		names = append(names, strings.TrimPrefix(k, prefix))
+	}
+	return names
+}
+
+func (in inspector) OutLen(chat bot.ChatID) int {
+	n, err := in.rdb.LLen(ctx, in.st.chatKey(chat, "out")).Result()
+	if err != nil {
+		in.t.Fatal(err)
+	}
+	return int(n)
+}
+
+func (in inspector) Blocked(chat bot.ChatID) bool {
+	v, err := in.rdb.Get(ctx, in.st.chatKey(chat, "blocked")).Result()
+	if err != nil && err != goredis.Nil {
+		in.t.Fatal(err)
+	}
+	return v == "1"
+}
+
+func (in inspector) Failed(chat bot.ChatID, updateID int64) bool {
+	ok, err := in.rdb.HExists(ctx, in.st.chatKey(chat, "fails"), strconv.FormatInt(updateID, 10)).Result()
+	if err != nil {
+		in.t.Fatal(err)
+	}
+	return ok
+}
+
+// LoseLock deletes the lock key: what expires when a lease runs out.
+func (in inspector) LoseLock(chat bot.ChatID) {
+	if err := in.rdb.Del(ctx, in.st.chatKey(chat, "lock")).Err(); err != nil {
+		in.t.Fatal(err)
+	}
+}
+
+func (in inspector) Advance(d time.Duration) bool {
+	if in.fastForward == nil {
+		return false
+	}
+	in.fastForward(d)
+	return true
 }
 
 var ctx = context.Background()
@@ -106,179 +168,6 @@ func mustBegin(t *testing.T, st *Store, chat bot.ChatID, upd int64, token string
 }
 
 func msg(id, text string) bot.OutMessage { return bot.OutMessage{ID: id, Text: text} }
-
-func testBeginCommit(t *testing.T, st *Store, _ goredis.UniversalClient) {
-	b := mustBegin(t, st, 7, 100, "a")
-	if b.Session.Schema != 0 {
-		t.Fatalf("new chat has session %+v", b.Session)
-	}
-	s := flows.Session{Schema: flows.SchemaVersion, Lang: knowledge.UK, LangConfirmed: true}
-	if err := st.Commit(ctx, 7, "a", bot.Commit{UpdateID: 100, Session: s, Now: t0, Out: []bot.OutMessage{msg("100-0", "hi")}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Begin(ctx, 7, 100, "b", time.Minute); !errors.Is(err, bot.ErrDuplicate) {
-		t.Fatalf("Begin of a handled update: %v, want ErrDuplicate", err)
-	}
-	b = mustBegin(t, st, 7, 101, "b")
-	if b.Session.Lang != knowledge.UK || !b.Session.LangConfirmed {
-		t.Errorf("session did not round-trip: %+v", b.Session)
-	}
-	// Update ids may restart lower after a week of silence: only the set
-	// of handled ids counts, never the highest.
-	if err := st.Commit(ctx, 7, "b", bot.Commit{UpdateID: 101, Session: s, Now: t0}); err != nil {
-		t.Fatal(err)
-	}
-	mustBegin(t, st, 7, 5, "c")
-}
-
-func testLock(t *testing.T, st *Store, rdb goredis.UniversalClient) {
-	mustBegin(t, st, 8, 1, "a")
-	if _, err := st.Begin(ctx, 8, 2, "b", time.Minute); !errors.Is(err, bot.ErrBusy) {
-		t.Fatalf("second worker: %v, want ErrBusy", err)
-	}
-	// The lease runs out (simulated: the key is what expires) and another
-	// worker takes the chat; the first worker's late commit must fail and
-	// store nothing.
-	rdb.Del(ctx, st.chatKey(8, "lock"))
-	mustBegin(t, st, 8, 1, "b")
-	err := st.Commit(ctx, 8, "a", bot.Commit{UpdateID: 1, Now: t0, Out: []bot.OutMessage{msg("1-0", "late")}})
-	if !errors.Is(err, bot.ErrLeaseLost) {
-		t.Fatalf("commit after losing the lease: %v, want ErrLeaseLost", err)
-	}
-	if n, _ := rdb.LLen(ctx, st.chatKey(8, "out")).Result(); n != 0 {
-		t.Errorf("a lost commit stored %d messages", n)
-	}
-	if err := st.Commit(ctx, 8, "b", bot.Commit{UpdateID: 1, Now: t0}); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func testFailures(t *testing.T, st *Store, rdb goredis.UniversalClient) {
-	for want := 1; want <= 3; want++ {
-		mustBegin(t, st, 9, 1, "a")
-		n, err := st.Fail(ctx, 9, 1, "a")
-		if err != nil || n != want {
-			t.Fatalf("Fail #%d = %d, %v", want, n, err)
-		}
-	}
-	mustBegin(t, st, 9, 1, "a") // Fail released the lock
-	if err := st.Commit(ctx, 9, "a", bot.Commit{UpdateID: 1, Now: t0}); err != nil {
-		t.Fatal(err)
-	}
-	if ok, _ := rdb.HExists(ctx, st.chatKey(9, "fails"), "1").Result(); ok {
-		t.Error("the failure count survived a successful commit")
-	}
-}
-
-func testOutbox(t *testing.T, st *Store, _ goredis.UniversalClient) {
-	mustBegin(t, st, 10, 1, "a")
-	out := []bot.OutMessage{msg("1-0", "one"), msg("1-1", "two")}
-	if err := st.Commit(ctx, 10, "a", bot.Commit{UpdateID: 1, Now: t0, Out: out}); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Schedule(ctx, 10, t0, nil); err != nil { // a no-op: Commit scheduled
-		t.Fatal(err)
-	}
-	chats, next, _ := st.Due(ctx, t0.Add(-time.Second), 10, time.Minute)
-	if len(chats) != 0 || !next.Equal(t0) {
-		t.Fatalf("Due before the time = %v, next %v; want none, next at %v", chats, next, t0)
-	}
-	chats, next, err := st.Due(ctx, t0, 10, time.Minute)
-	if err != nil || len(chats) != 1 || chats[0] != 10 {
-		t.Fatalf("Due = %v, %v; want [10]", chats, err)
-	}
-	if !next.Equal(t0.Add(time.Minute)) {
-		t.Errorf("after the claim, next due at %v, want the lease's end %v", next, t0.Add(time.Minute))
-	}
-	if chats, _, _ := st.Due(ctx, t0.Add(time.Second), 10, time.Minute); len(chats) != 0 {
-		t.Fatalf("a claimed chat was handed out again: %v", chats)
-	}
-	m, queued, wait, err := st.Next(ctx, 10, t0)
-	if err != nil || wait != 0 || m.ID != "1-0" || m.Text != "one" || queued != 2 {
-		t.Fatalf("Next = %+v, %d queued, %v, %v", m, queued, wait, err)
-	}
-	n, err := st.Sent(ctx, 10, "1-0", t0, time.Second)
-	if err != nil || n != 1 {
-		t.Fatalf("Sent = %d, %v; want 1 left", n, err)
-	}
-	// Sent again (a retry) removes nothing more.
-	if n, _ := st.Sent(ctx, 10, "1-0", t0, time.Second); n != 1 {
-		t.Fatalf("repeated Sent left %d, want 1", n)
-	}
-	if _, _, wait, _ := st.Next(ctx, 10, t0.Add(500*time.Millisecond)); wait != 500*time.Millisecond {
-		t.Fatalf("per-chat interval: wait %v, want 500ms", wait)
-	}
-	m, _, _, _ = st.Next(ctx, 10, t0.Add(time.Second))
-	if m.ID != "1-1" {
-		t.Fatalf("second message = %+v", m)
-	}
-	if n, _ := st.Drop(ctx, 10, "1-1"); n != 0 {
-		t.Fatalf("Drop left %d", n)
-	}
-	if _, _, _, err := st.Next(ctx, 10, t0.Add(time.Hour)); !errors.Is(err, bot.ErrEmpty) {
-		t.Fatalf("Next on an empty outbox: %v", err)
-	}
-	if err := st.Idle(ctx, 10); err != nil {
-		t.Fatal(err)
-	}
-	if chats, _, _ := st.Due(ctx, t0.Add(time.Hour), 10, time.Minute); len(chats) != 0 {
-		t.Fatalf("an idle chat is still scheduled: %v", chats)
-	}
-}
-
-// testCommitSchedules: a commit with messages puts the chat on the send
-// schedule itself and counts the gaps; one without messages does not
-// schedule.
-func testCommitSchedules(t *testing.T, st *Store, _ goredis.UniversalClient) {
-	mustBegin(t, st, 20, 1, "a")
-	gaps := []flows.Gap{{Lang: knowledge.EN, Text: "weather"}}
-	if err := st.Commit(ctx, 20, "a", bot.Commit{UpdateID: 1, Now: t0, Gaps: gaps}); err != nil {
-		t.Fatal(err)
-	}
-	if chats, _, _ := st.Due(ctx, t0, 10, time.Minute); len(chats) != 0 {
-		t.Fatalf("a commit without messages scheduled %v", chats)
-	}
-	if g, _ := st.Gaps(ctx, t0, 1, 10); len(g) != 1 || g[0].Count != 1 {
-		t.Fatalf("gaps after commit = %+v", g)
-	}
-	mustBegin(t, st, 20, 2, "a")
-	if err := st.Commit(ctx, 20, "a", bot.Commit{UpdateID: 2, Now: t0, Out: []bot.OutMessage{msg("2-0", "x")}}); err != nil {
-		t.Fatal(err)
-	}
-	if chats, _, _ := st.Due(ctx, t0, 10, time.Minute); len(chats) != 1 {
-		t.Fatalf("a commit with a message: Due = %v, want the chat", chats)
-	}
-}
-
-// testFinish: the last message sent takes the chat off the schedule; a
-// message committed meanwhile keeps it there.
-func testFinish(t *testing.T, st *Store, _ goredis.UniversalClient) {
-	mustBegin(t, st, 21, 1, "a")
-	st.Commit(ctx, 21, "a", bot.Commit{UpdateID: 1, Now: t0, Out: []bot.OutMessage{msg("1-0", "x")}})
-	st.Due(ctx, t0, 10, time.Minute)
-	if _, queued, _, _ := st.Next(ctx, 21, t0); queued != 1 {
-		t.Fatalf("queued = %d, want 1", queued)
-	}
-	// Another update commits while the first message is on its way.
-	mustBegin(t, st, 21, 2, "a")
-	st.Commit(ctx, 21, "a", bot.Commit{UpdateID: 2, Now: t0, Out: []bot.OutMessage{msg("2-0", "y")}})
-	if n, err := st.Finish(ctx, 21, "1-0", t0, 0); err != nil || n != 1 {
-		t.Fatalf("Finish = %d, %v; want 1 left", n, err)
-	}
-	if chats, _, _ := st.Due(ctx, t0.Add(time.Second), 10, time.Minute); len(chats) != 1 {
-		t.Fatalf("the new message's chat is not scheduled: %v", chats)
-	}
-	if n, err := st.Finish(ctx, 21, "2-0", t0, 0); err != nil || n != 0 {
-		t.Fatalf("Finish = %d, %v; want 0 left", n, err)
-	}
-	// Again, as a retry after a lost reply: nothing else changes.
-	if n, err := st.Finish(ctx, 21, "2-0", t0, 0); err != nil || n != 0 {
-		t.Fatalf("repeated Finish = %d, %v", n, err)
-	}
-	if chats, next, _ := st.Due(ctx, t0.Add(time.Hour), 10, time.Minute); len(chats) != 0 || !next.IsZero() {
-		t.Fatalf("after the last message: Due = %v, next %v; want nothing scheduled", chats, next)
-	}
-}
 
 // testScriptCacheLost: after Redis forgets its scripts (a restart, SCRIPT
 // FLUSH), marking a message sent still pops it and moves the chat on the
@@ -306,21 +195,6 @@ func testScriptCacheLost(t *testing.T, st *Store, rdb goredis.UniversalClient) {
 	}
 	if chats, _, _ := st.Due(ctx, t0.Add(2*time.Second), 10, time.Minute); len(chats) != 1 {
 		t.Fatalf("chat with a message left is not due: %v", chats)
-	}
-}
-
-// testTinyInterval: a per-chat interval under a millisecond still puts
-// the chat back on the schedule after Sent (it stayed claimed for the
-// whole lease: replies 30 s late under raised rates).
-func testTinyInterval(t *testing.T, st *Store, _ goredis.UniversalClient) {
-	mustBegin(t, st, 24, 1, "a")
-	st.Commit(ctx, 24, "a", bot.Commit{UpdateID: 1, Now: t0, Out: []bot.OutMessage{msg("1-0", "x"), msg("1-1", "y")}})
-	st.Due(ctx, t0, 10, time.Minute)
-	if n, err := st.Sent(ctx, 24, "1-0", t0, 10*time.Microsecond); err != nil || n != 1 {
-		t.Fatalf("Sent = %d, %v", n, err)
-	}
-	if chats, _, _ := st.Due(ctx, t0.Add(time.Second), 10, time.Minute); len(chats) != 1 {
-		t.Fatalf("chat still claimed after a 10 µs interval: Due = %v", chats)
 	}
 }
 
@@ -353,68 +227,6 @@ func otherChannel(ch string) string {
 		return "CB"
 	}
 	return "CA"
-}
-
-func testForget(t *testing.T, st *Store, rdb goredis.UniversalClient) {
-	s := flows.Session{Schema: flows.SchemaVersion, Lang: knowledge.PL}
-	mustBegin(t, st, 11, 1, "a")
-	st.Commit(ctx, 11, "a", bot.Commit{UpdateID: 1, Session: s, Now: t0, Out: []bot.OutMessage{msg("1-0", "x")},
-		Audit: []bot.AuditRecord{{Ref: "legal.pesel@1", KB: "45-x", At: t0}}, Control: bot.Blocked})
-	mustBegin(t, st, 11, 2, "a")
-	st.Fail(ctx, 11, 2, "a")
-	mustBegin(t, st, 11, 2, "a")
-	if err := st.Commit(ctx, 11, "a", bot.Commit{UpdateID: 2, Forget: true, Now: t0, Out: []bot.OutMessage{msg("2-0", "done")}}); err != nil {
-		t.Fatal(err)
-	}
-	if keys := chatKeys(t, st, rdb, 11); !slices.Equal(keys, []string{st.chatKey(11, "out"), st.chatKey(11, "seen")}) {
-		t.Fatalf("after /forget the chat has keys %v, want only the outbox with the confirmation and the handled ids", keys)
-	}
-	if _, err := st.Begin(ctx, 11, 2, "b", time.Minute); !errors.Is(err, bot.ErrDuplicate) {
-		t.Fatalf("Begin of the erasure again: %v, want ErrDuplicate", err)
-	}
-	if m, _, _, _ := st.Next(ctx, 11, t0); m.ID != "2-0" {
-		t.Fatalf("confirmation = %+v", m)
-	}
-	st.Sent(ctx, 11, "2-0", t0, time.Second)
-	for _, k := range chatKeys(t, st, rdb, 11) {
-		if !strings.HasSuffix(k, ":seen") {
-			t.Errorf("after the confirmation was sent, key %s remains", k)
-		}
-	}
-}
-
-// testCommitTwice: a commit retried after its reply was lost succeeds
-// and stores nothing twice.
-func testCommitTwice(t *testing.T, st *Store, rdb goredis.UniversalClient) {
-	mustBegin(t, st, 15, 1, "a")
-	c := bot.Commit{UpdateID: 1, Now: t0, Out: []bot.OutMessage{msg("1-0", "hi")}}
-	if err := st.Commit(ctx, 15, "a", c); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Commit(ctx, 15, "a", c); err != nil {
-		t.Fatalf("second commit of the same update: %v, want success", err)
-	}
-	if n, _ := rdb.LLen(ctx, st.chatKey(15, "out")).Result(); n != 1 {
-		t.Errorf("outbox holds %d messages, want 1", n)
-	}
-	// Another update with a token that never held the lock still fails.
-	if err := st.Commit(ctx, 15, "a", bot.Commit{UpdateID: 2, Now: t0}); !errors.Is(err, bot.ErrLeaseLost) {
-		t.Errorf("commit without the lock: %v, want ErrLeaseLost", err)
-	}
-}
-
-func testRelease(t *testing.T, st *Store, rdb goredis.UniversalClient) {
-	mustBegin(t, st, 16, 1, "a")
-	if err := st.Release(ctx, 16, "b"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Begin(ctx, 16, 1, "b", time.Minute); !errors.Is(err, bot.ErrBusy) {
-		t.Fatalf("a wrong token released the lock: %v", err)
-	}
-	if err := st.Release(ctx, 16, "a"); err != nil {
-		t.Fatal(err)
-	}
-	mustBegin(t, st, 16, 1, "b")
 }
 
 // chatKeys lists the keys of a chat except the short-lived send pacing key.
@@ -487,87 +299,6 @@ func testKeysExpire(t *testing.T, st *Store, rdb goredis.UniversalClient) {
 				t.Errorf("key %s is in slot %d, other chat keys in %d", k, s, slot)
 			}
 		}
-	}
-}
-
-// testRate: reservations at 10/s follow each other 100 ms apart, across
-// callers (replicas); slots not taken in time are not saved up.
-func testRate(t *testing.T, st *Store, _ goredis.UniversalClient) {
-	now := time.Now()
-	if w, err := st.Reserve(ctx, now, 10, 3); err != nil || w != 0 {
-		t.Fatalf("first reservation: wait %v, %v", w, err)
-	}
-	w, _ := st.Reserve(ctx, now, 10, 1)
-	if w < 290*time.Millisecond || w > 310*time.Millisecond {
-		t.Fatalf("after 3 slots at 10/s: wait %v, want 300ms", w)
-	}
-	if w, _ := st.Reserve(ctx, now.Add(time.Hour), 10, 1); w != 0 {
-		t.Fatalf("an hour later: wait %v, want 0", w)
-	}
-	if w, _ := st.Reserve(ctx, now.Add(time.Hour), 10, 1); w < 90*time.Millisecond || w > 110*time.Millisecond {
-		t.Fatalf("next: wait %v, want 100ms (no burst from unused slots)", w)
-	}
-}
-
-func testGaps(t *testing.T, st *Store, _ goredis.UniversalClient) {
-	st.Schedule(ctx, 15, t0, []flows.Gap{{Lang: knowledge.EN, Text: "Weather  tomorrow?"}, {Lang: knowledge.PL, Text: "pogoda"}})
-	st.Schedule(ctx, 15, t0.AddDate(0, 0, -1), []flows.Gap{{Lang: knowledge.EN, Text: "weather tomorrow?"}})
-	got, err := st.Gaps(ctx, t0, 7, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []bot.GapCount{{Lang: knowledge.EN, Question: "weather tomorrow?", Count: 2}, {Lang: knowledge.PL, Question: "pogoda", Count: 1}}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("Gaps = %v, want %v", got, want)
-	}
-}
-
-func testLeader(t *testing.T, st *Store, _ goredis.UniversalClient) {
-	if ok, _ := st.Lead(ctx, "poller", "a", time.Minute); !ok {
-		t.Fatal("first replica did not lead")
-	}
-	if ok, _ := st.Lead(ctx, "poller", "b", time.Minute); ok {
-		t.Fatal("second replica took the lead")
-	}
-	if ok, _ := st.Lead(ctx, "poller", "a", time.Minute); !ok {
-		t.Fatal("the leader could not renew")
-	}
-}
-
-func testAudit(t *testing.T, st *Store, _ goredis.UniversalClient) {
-	for i := range 120 {
-		mustBegin(t, st, 13, int64(i), "a")
-		st.Commit(ctx, 13, "a", bot.Commit{UpdateID: int64(i), Now: t0, Audit: []bot.AuditRecord{{Ref: fmt.Sprintf("x@%d", i), At: t0}}})
-	}
-	recs, err := st.Audit(ctx, 13)
-	if err != nil || len(recs) != 100 || recs[0].Ref != "x@119" {
-		t.Fatalf("Audit: %d records, first %+v, %v; want 100, newest first", len(recs), recs[0], err)
-	}
-}
-
-func testUnreachable(t *testing.T, st *Store, rdb goredis.UniversalClient) {
-	mustBegin(t, st, 14, 1, "a")
-	st.Commit(ctx, 14, "a", bot.Commit{UpdateID: 1, Now: t0, Out: []bot.OutMessage{msg("1-0", "x")}})
-	if err := st.Unreachable(ctx, 14); err != nil {
-		t.Fatal(err)
-	}
-	if n, _ := rdb.LLen(ctx, st.chatKey(14, "out")).Result(); n != 0 {
-		t.Errorf("outbox of a blocked chat has %d messages", n)
-	}
-	if v, _ := rdb.Get(ctx, st.chatKey(14, "blocked")).Result(); v != "1" {
-		t.Errorf("blocked = %q", v)
-	}
-	// The mark is read: a message committed meanwhile is not handed out.
-	mustBegin(t, st, 14, 2, "a")
-	st.Commit(ctx, 14, "a", bot.Commit{UpdateID: 2, Now: t0, Out: []bot.OutMessage{msg("2-0", "y")}})
-	if _, _, _, err := st.Next(ctx, 14, t0); !errors.Is(err, bot.ErrBlocked) {
-		t.Fatalf("Next of a blocked chat: %v, want ErrBlocked", err)
-	}
-	// The user unblocks the bot: the mark goes, messages flow again.
-	mustBegin(t, st, 14, 3, "a")
-	st.Commit(ctx, 14, "a", bot.Commit{UpdateID: 3, Now: t0, Control: bot.Unblocked, Out: []bot.OutMessage{msg("3-0", "z")}})
-	if m, _, _, err := st.Next(ctx, 14, t0); err != nil || m.ID != "2-0" {
-		t.Fatalf("Next after unblocking = %+v, %v", m, err)
 	}
 }
 
@@ -663,27 +394,6 @@ func TestForgetCaseReportsErrors(t *testing.T) {
 	proxy.DropRequestTo([]byte("cases:active"), 1)
 	if _, _, err := st.ForgetCase(ctx, 18); err == nil {
 		t.Fatal("ForgetCase reported success though a delete failed")
-	}
-}
-
-// testMaybeSent: a message that may have been sent is allowed once more;
-// the mark goes with /forget.
-func testMaybeSent(t *testing.T, st *Store, rdb goredis.UniversalClient) {
-	for i, want := range []bool{true, false, false} {
-		again, err := st.MaybeSent(ctx, 19, "1-0")
-		if err != nil || again != want {
-			t.Fatalf("MaybeSent #%d = %v, %v; want %v", i+1, again, err, want)
-		}
-	}
-	if again, _ := st.MaybeSent(ctx, 19, "1-1"); !again {
-		t.Error("another message counted as retried")
-	}
-	mustBegin(t, st, 19, 5, "a")
-	if err := st.Commit(ctx, 19, "a", bot.Commit{UpdateID: 5, Forget: true, Now: t0}); err != nil {
-		t.Fatal(err)
-	}
-	if n, _ := rdb.Exists(ctx, st.chatKey(19, "uncertain")).Result(); n != 0 {
-		t.Error("/forget left the maybe-sent marks")
 	}
 }
 

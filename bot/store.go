@@ -1,8 +1,10 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/witaj/witaj/flows"
@@ -152,6 +154,20 @@ type GapCount struct {
 	Lang     knowledge.Lang
 	Question string
 	Count    int
+}
+
+// SortGaps orders the most frequent questions first, then by language
+// and text, so that a listing is stable whatever the store.
+func SortGaps(gs []GapCount) {
+	slices.SortFunc(gs, func(a, b GapCount) int {
+		if c := cmp.Compare(b.Count, a.Count); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.Lang, b.Lang); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Question, b.Question)
+	})
 }
 
 // DeadLetter is an update that could not be handled.

@@ -3,10 +3,7 @@ package knowledge
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"slices"
 	"strings"
-
-	"github.com/witaj/witaj/knowledge/markup"
 )
 
 // MaxChangeLen bounds a change note in UTF-16 units: one or two
@@ -52,28 +49,6 @@ func (c entryCheck) change() {
 		}
 	}
 	for l, text := range c.e.Change {
-		field := "change." + string(l)
-		if !l.Known() {
-			c.r.errorAt(c.at(field), "change: unknown language %q (use %s)", l, joinLangs())
-			continue
-		}
-		if strings.TrimSpace(text) == "" {
-			c.r.errorAt(c.at(field), "%s is empty", field)
-			continue
-		}
-		if n := utf16Len(text); n > MaxChangeLen {
-			c.r.errorAt(c.at(field), "%s is %d characters long; a change note is one or two sentences, at most %d", field, n, MaxChangeLen)
-		}
-		start := c.at(field + "#text")
-		_, errs := markup.Parse(text)
-		for _, me := range errs {
-			c.r.errorAt(Pos{Line: start.Line + me.Line - 1, Col: start.Col + me.Col - 1}, "%s: %s", field, me.Msg)
-		}
-		answer := figures(c.e.Answer[l])
-		for _, n := range figures(text) {
-			if !slices.Contains(answer, n) {
-				c.r.errorAt(c.at(field), "%s gives %q, which answer.%s does not: a change note summarises the new answer", field, n, l)
-			}
-		}
+		c.section("change", l, text, MaxChangeLen, "a change note is one or two sentences", "a change note summarises the new answer")
 	}
 }

@@ -75,29 +75,38 @@ func (c entryCheck) facets() {
 			}
 		}
 		for l, text := range texts {
-			lf := field + "." + string(l)
-			if !l.Known() {
-				c.r.errorAt(c.at(lf), "%s: unknown language %q (use %s)", field, l, joinLangs())
-				continue
-			}
-			if strings.TrimSpace(text) == "" {
-				c.r.errorAt(c.at(lf), "%s is empty", lf)
-				continue
-			}
-			if n := utf16Len(text); n > MaxFacetLen {
-				c.r.errorAt(c.at(lf), "%s is %d characters long; a facet is a short section, at most %d", lf, n, MaxFacetLen)
-			}
-			start := c.at(lf + "#text")
-			_, errs := markup.Parse(text)
-			for _, me := range errs {
-				c.r.errorAt(Pos{Line: start.Line + me.Line - 1, Col: start.Col + me.Col - 1}, "%s: %s", lf, me.Msg)
-			}
-			answer := figures(c.e.Answer[l])
-			for _, n := range figures(text) {
-				if !slices.Contains(answer, n) {
-					c.r.errorAt(c.at(lf), "%s gives %q, which answer.%s does not: a facet may only restate the answer", lf, n, l)
-				}
-			}
+			c.section(field, l, text, MaxFacetLen, "a facet is a short section", "a facet may only restate the answer")
+		}
+	}
+}
+
+// section checks one language's text of a part that restates the answer
+// (a facet, a change note): a known language, not empty, at most max
+// UTF-16 units, the Markdown subset, and no figure that the same
+// language's answer does not give. long and figure end the messages
+// about length and figures.
+func (c entryCheck) section(field string, l Lang, text string, max int, long, figure string) {
+	lf := field + "." + string(l)
+	if !l.Known() {
+		c.r.errorAt(c.at(lf), "%s: unknown language %q (use %s)", field, l, joinLangs())
+		return
+	}
+	if strings.TrimSpace(text) == "" {
+		c.r.errorAt(c.at(lf), "%s is empty", lf)
+		return
+	}
+	if n := utf16Len(text); n > max {
+		c.r.errorAt(c.at(lf), "%s is %d characters long; %s, at most %d", lf, n, long, max)
+	}
+	start := c.at(lf + "#text")
+	_, errs := markup.Parse(text)
+	for _, me := range errs {
+		c.r.errorAt(Pos{Line: start.Line + me.Line - 1, Col: start.Col + me.Col - 1}, "%s: %s", lf, me.Msg)
+	}
+	answer := figures(c.e.Answer[l])
+	for _, n := range figures(text) {
+		if !slices.Contains(answer, n) {
+			c.r.errorAt(c.at(lf), "%s gives %q, which answer.%s does not: %s", lf, n, l, figure)
 		}
 	}
 }

@@ -19,7 +19,6 @@
 package memstore
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -722,16 +721,7 @@ func (s *Store) Gaps(ctx context.Context, now time.Time, days, limit int) ([]bot
 		lang, q, _ := strings.Cut(k, "\t")
 		out = append(out, bot.GapCount{Lang: knowledge.Lang(lang), Question: q, Count: n})
 	}
-	// Most frequent first, then alphabetically, as the Redis store.
-	slices.SortFunc(out, func(a, b bot.GapCount) int {
-		if c := cmp.Compare(b.Count, a.Count); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.Lang, b.Lang); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Question, b.Question)
-	})
+	bot.SortGaps(out)
 	if limit >= 0 && len(out) > limit {
 		out = out[:limit]
 	}

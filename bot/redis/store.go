@@ -498,7 +498,7 @@ func (st *Store) Gaps(ctx context.Context, now time.Time, days, limit int) ([]bo
 		lang, q, _ := strings.Cut(k, "\t")
 		out = append(out, bot.GapCount{Lang: knowledge.Lang(lang), Question: q, Count: n})
 	}
-	sortGaps(out)
+	bot.SortGaps(out)
 	if len(out) > limit {
 		out = out[:limit]
 	}

@@ -39,12 +39,7 @@ func (env *environment) announce(args []string) error {
 	if err != nil {
 		return err
 	}
-	cat, err := locales.New()
-	if err != nil {
-		return err
-	}
-	faqs := &faqSource{dir: env.getenv("WITAJ_FAQ_DIR"), cat: cat, flows: flows.DefaultConfig(), log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	f, _, err := faqs.load()
+	f, err := env.loadFAQ()
 	if err != nil {
 		return err
 	}
@@ -107,6 +102,18 @@ func (env *environment) announce(args []string) error {
 	}
 	fmt.Fprintf(env.stdout, "queued %s for %d chats; serve sends it (see: witaj announce status %s)\n", b.ID, st.Total, a.ID)
 	return nil
+}
+
+// loadFAQ loads the FAQ serve answers from (WITAJ_FAQ_DIR or the
+// built-in one), for commands that render what serve would send.
+func (env *environment) loadFAQ() (*bot.FAQ, error) {
+	cat, err := locales.New()
+	if err != nil {
+		return nil, err
+	}
+	faqs := &faqSource{dir: env.getenv("WITAJ_FAQ_DIR"), cat: cat, flows: flows.DefaultConfig(), log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	f, _, err := faqs.load()
+	return f, err
 }
 
 // redisStore opens the service's Redis; optional lets a dry run go on

@@ -3,13 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"time"
 
 	"github.com/witaj/witaj/bot"
-	"github.com/witaj/witaj/flows"
-	"github.com/witaj/witaj/locales"
 )
 
 // report prints the coordinators' summary of the last days from the
@@ -29,12 +25,7 @@ func (env *environment) report(args []string) error {
 		return err
 	}
 	defer closeStore()
-	cat, err := locales.New()
-	if err != nil {
-		return err
-	}
-	faqs := &faqSource{dir: env.getenv("WITAJ_FAQ_DIR"), cat: cat, flows: flows.DefaultConfig(), log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	f, _, err := faqs.load()
+	f, err := env.loadFAQ()
 	if err != nil {
 		return err
 	}

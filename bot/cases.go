@@ -101,15 +101,8 @@ type CaseStore interface {
 
 	// SlackPush queues items for a channel.
 	SlackPush(ctx context.Context, channel string, items ...SlackItem) error
-	// SlackDue claims channels with due items and tells when the
-	// earliest other channel is due (zero when none waits); see Store.Due.
-	SlackDue(ctx context.Context, now time.Time, max int, lease time.Duration) ([]string, time.Time, error)
-	// SlackNext, SlackSent, SlackDefer and SlackIdle work like Store's
-	// Next, Sent, Defer and Idle for a channel's queue.
-	SlackNext(ctx context.Context, channel string, now time.Time) (SlackItem, time.Duration, error)
-	SlackSent(ctx context.Context, channel, id string, now time.Time, interval time.Duration) (int, error)
-	SlackDefer(ctx context.Context, channel string, t time.Time) error
-	SlackIdle(ctx context.Context, channel string) error
+	// SlackQueue is the queue of requests to Slack, a lane per channel.
+	SlackQueue() Queue[string, SlackItem]
 	// SlackBacklog reports whether the channel has items waiting.
 	SlackBacklog(ctx context.Context, channel string) (int, error)
 	// SetSlackDown records whether posting to Slack is failing (shared by

@@ -12,7 +12,7 @@ import (
 // second at most, not once per message, and a worker told to wait for
 // its slot waits instead of asking again.
 type pacer struct {
-	store    Outbox
+	store    Reserver
 	rate     float64
 	interval time.Duration
 	batch    int
@@ -22,7 +22,7 @@ type pacer struct {
 	left int       // slots reserved from next on
 }
 
-func newPacer(store Outbox, rate float64) *pacer {
+func newPacer(store Reserver, rate float64) *pacer {
 	rate = max(rate, 0.001)
 	return &pacer{store: store, rate: rate, interval: time.Duration(float64(time.Second) / rate),
 		batch: min(max(1, int(rate/10)), 100)}

@@ -86,10 +86,8 @@ type Outbox interface {
 	// Idle takes a chat whose outbox emptied off the schedule; a message
 	// that arrived meanwhile keeps it scheduled.
 	Idle(ctx context.Context, chat ChatID) error
-	// Reserve takes the next n slots of the global send rate shared by
-	// all replicas and returns how long to wait for the first; the others
-	// follow at 1/rate.
-	Reserve(ctx context.Context, now time.Time, rate float64, n int) (time.Duration, error)
+	// Reserve hands out the slots of the global send rate.
+	Reserver
 }
 
 // Reports is what commands and operators read.

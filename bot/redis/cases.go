@@ -323,55 +323,6 @@ func (st *Store) SlackPush(ctx context.Context, channel string, items ...bot.Sla
 	return st.rdb.ZAddNX(ctx, st.key("slackq"), goredis.Z{Score: float64(ms(time.Now())), Member: channel}).Err()
 }
 
-// SlackDue implements bot.CaseStore.
-func (st *Store) SlackDue(ctx context.Context, now time.Time, max int, lease time.Duration) ([]string, time.Time, error) {
-	res, err := st.s.due.Run(ctx, st.rdb, []string{st.key("slackq")}, ms(now), lease.Milliseconds(), max).StringSlice()
-	if err != nil || len(res) == 0 {
-		return nil, time.Time{}, err
-	}
-	// The script answers the earliest due time first, then the channels.
-	var next time.Time
-	if f, err := strconv.ParseFloat(res[0], 64); err == nil {
-		next = time.UnixMilli(int64(f))
-	}
-	return res[1:], next, nil
-}
-
-// SlackNext implements bot.CaseStore.
-func (st *Store) SlackNext(ctx context.Context, channel string, now time.Time) (bot.SlackItem, time.Duration, error) {
-	var it bot.SlackItem
-	_, wait, err := st.nextItem(ctx, []string{st.slackKey(channel, "out"), st.slackKey(channel, "next")}, now, &it)
-	if err != nil && err != bot.ErrEmpty {
-		return bot.SlackItem{}, 0, fmt.Errorf("next slack item %s: %w", channel, err)
-	}
-	return it, wait, err
-}
-
-// SlackSent implements bot.CaseStore.
-func (st *Store) SlackSent(ctx context.Context, channel, id string, now time.Time, interval time.Duration) (int, error) {
-	return st.s.pop.Run(ctx, st.rdb, []string{st.slackKey(channel, "out"), st.slackKey(channel, "next")}, id, ms(now), interval.Milliseconds()).Int()
-}
-
-// SlackDefer implements bot.CaseStore.
-func (st *Store) SlackDefer(ctx context.Context, channel string, t time.Time) error {
-	if err := st.s.quiet.Run(ctx, st.rdb, []string{st.slackKey(channel, "next")}, ms(t), ms(time.Now())).Err(); err != nil {
-		return err
-	}
-	return st.rdb.ZAddXX(ctx, st.key("slackq"), goredis.Z{Score: float64(ms(t)), Member: channel}).Err()
-}
-
-// SlackIdle implements bot.CaseStore (see Idle).
-func (st *Store) SlackIdle(ctx context.Context, channel string) error {
-	if err := st.rdb.ZRem(ctx, st.key("slackq"), channel).Err(); err != nil {
-		return err
-	}
-	n, err := st.rdb.LLen(ctx, st.slackKey(channel, "out")).Result()
-	if err != nil || n == 0 {
-		return err
-	}
-	return st.rdb.ZAddNX(ctx, st.key("slackq"), goredis.Z{Score: float64(ms(time.Now())), Member: channel}).Err()
-}
-
 // SlackBacklog implements bot.CaseStore.
 func (st *Store) SlackBacklog(ctx context.Context, channel string) (int, error) {
 	n, err := st.rdb.LLen(ctx, st.slackKey(channel, "out")).Result()

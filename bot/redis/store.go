@@ -272,118 +272,24 @@ func (st *Store) queueSchedule(ctx context.Context, p goredis.Pipeliner, chat bo
 
 // Due implements bot.Store.
 func (st *Store) Due(ctx context.Context, now time.Time, max int, lease time.Duration) ([]bot.ChatID, time.Time, error) {
-	res, err := st.s.due.Run(ctx, st.rdb, []string{st.key("sendq")}, ms(now), lease.Milliseconds(), max).StringSlice()
-	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("claim due chats: %w", err)
-	}
-	var next time.Time
-	if len(res) > 0 && res[0] != "" {
-		if f, err := strconv.ParseFloat(res[0], 64); err == nil {
-			next = time.UnixMilli(int64(f))
-		}
-	}
-	chats := make([]bot.ChatID, 0, len(res))
-	for _, r := range res[min(1, len(res)):] {
-		id, err := strconv.ParseInt(r, 10, 64)
-		if err != nil {
-			continue
-		}
-		chats = append(chats, bot.ChatID(id))
-	}
-	return chats, next, nil
+	return st.chatLanes().Due(ctx, now, max, lease)
 }
 
 // Next implements bot.Store.
 func (st *Store) Next(ctx context.Context, chat bot.ChatID, now time.Time) (bot.OutMessage, int, time.Duration, error) {
-	var m bot.OutMessage
-	queued, wait, err := st.nextItem(ctx, []string{st.chatKey(chat, "out"), st.chatKey(chat, "next"), st.chatKey(chat, "blocked")}, now, &m)
-	if err != nil && err != bot.ErrEmpty && err != bot.ErrBlocked {
-		return bot.OutMessage{}, 0, 0, fmt.Errorf("next message chat %d: %w", chat, err)
-	}
-	return m, queued, wait, err
-}
-
-// nextItem reads the head of a queue into dst (Telegram outbox or Slack
-// queue: the same script) with the queue's length, or the wait before
-// the queue may send again, or bot.ErrEmpty.
-func (st *Store) nextItem(ctx context.Context, keys []string, now time.Time, dst any) (int, time.Duration, error) {
-	res, err := st.s.next.Run(ctx, st.rdb, keys, ms(now)).StringSlice()
-	if err != nil {
-		return 0, 0, err
-	}
-	switch res[0] {
-	case "empty":
-		return 0, 0, bot.ErrEmpty
-	case "blocked":
-		return 0, 0, bot.ErrBlocked
-	case "wait":
-		until, _ := strconv.ParseInt(res[1], 10, 64)
-		return 0, time.UnixMilli(until).Sub(now), nil
-	}
-	if err := json.Unmarshal([]byte(res[1]), dst); err != nil {
-		return 0, 0, fmt.Errorf("decode: %w", err)
-	}
-	n := 1
-	if len(res) > 2 {
-		n, _ = strconv.Atoi(res[2])
-	}
-	return n, 0, nil
+	return st.chatLanes().Next(ctx, chat, now)
 }
 
 // Sent implements bot.Store.
 func (st *Store) Sent(ctx context.Context, chat bot.ChatID, id string, now time.Time, interval time.Duration) (int, error) {
-	n, err := st.settle(ctx, chat, id, now, interval, false)
-	if err != nil {
-		return 0, fmt.Errorf("mark sent chat %d: %w", chat, err)
-	}
-	return n, nil
+	return st.chatLanes().Settle(ctx, chat, id, now, interval, false)
 }
 
 // Finish implements bot.Store: the pop, then Idle's two steps. A chat
 // with messages left is made due at once: the sender lets it go, and
 // whoever claims it next sends the rest.
 func (st *Store) Finish(ctx context.Context, chat bot.ChatID, id string, now time.Time, interval time.Duration) (int, error) {
-	n, err := st.settle(ctx, chat, id, now, interval, true)
-	if err != nil {
-		return 0, fmt.Errorf("finish chat %d: %w", chat, err)
-	}
-	return n, nil
-}
-
-// settle pops a message sent and updates the chat's schedule: in one
-// script on one server; one step after the other in a cluster, where
-// the schedule lives in another slot. Either way the pop comes first:
-// the chat must never be claimable while the message is still queued.
-func (st *Store) settle(ctx context.Context, chat bot.ChatID, id string, now time.Time, interval time.Duration, last bool) (int, error) {
-	member := strconv.FormatInt(int64(chat), 10)
-	iv := interval.Milliseconds()
-	if interval > 0 && iv == 0 {
-		// Under a millisecond (rates raised for load tests) is still an
-		// interval: the sender lets the chat go and counts on the
-		// schedule to bring it back.
-		iv = 1
-	}
-	args := []any{id, ms(now), iv}
-	if st.ordered {
-		flag := "0"
-		if last {
-			flag = "1"
-		}
-		keys := []string{st.chatKey(chat, "out"), st.chatKey(chat, "next"), st.key("sendq")}
-		return st.s.settle.Run(ctx, st.rdb, keys, append(args, member, flag)...).Int()
-	}
-	n, err := st.s.pop.Run(ctx, st.rdb, []string{st.chatKey(chat, "out"), st.chatKey(chat, "next")}, args...).Int()
-	switch {
-	case err != nil:
-		return 0, err
-	case last && n == 0:
-		return 0, st.Idle(ctx, chat)
-	case last:
-		return n, st.rdb.ZAdd(ctx, st.key("sendq"), goredis.Z{Score: float64(ms(now)), Member: member}).Err()
-	case interval > 0:
-		return n, st.rdb.ZAddXX(ctx, st.key("sendq"), goredis.Z{Score: float64(ms(now.Add(interval))), Member: member}).Err()
-	}
-	return n, nil
+	return st.chatLanes().Settle(ctx, chat, id, now, interval, true)
 }
 
 // Drop implements bot.Store.
@@ -393,24 +299,12 @@ func (st *Store) Drop(ctx context.Context, chat bot.ChatID, id string) (int, err
 
 // Defer implements bot.Store.
 func (st *Store) Defer(ctx context.Context, chat bot.ChatID, t time.Time) error {
-	now := time.Now()
-	if err := st.s.quiet.Run(ctx, st.rdb, []string{st.chatKey(chat, "next")}, ms(t), ms(now)).Err(); err != nil {
-		return fmt.Errorf("defer chat %d: %w", chat, err)
-	}
-	err := st.rdb.ZAddXX(ctx, st.key("sendq"), goredis.Z{Score: float64(ms(t)), Member: strconv.FormatInt(int64(chat), 10)}).Err()
-	if err != nil {
-		return fmt.Errorf("defer chat %d: %w", chat, err)
-	}
-	return nil
+	return st.chatLanes().Defer(ctx, chat, t)
 }
 
 // Hold implements bot.Store.
 func (st *Store) Hold(ctx context.Context, chat bot.ChatID, t time.Time) error {
-	err := st.rdb.ZAddXX(ctx, st.key("sendq"), goredis.Z{Score: float64(ms(t)), Member: strconv.FormatInt(int64(chat), 10)}).Err()
-	if err != nil {
-		return fmt.Errorf("hold chat %d: %w", chat, err)
-	}
-	return nil
+	return st.chatLanes().Hold(ctx, chat, t)
 }
 
 // MaybeSent implements bot.Store: the mark is a field of the chat's
@@ -442,22 +336,9 @@ func (st *Store) Unreachable(ctx context.Context, chat bot.ChatID) error {
 	return nil
 }
 
-// Idle implements bot.Store: remove the chat from the schedule, then look
-// at the outbox again; a message committed in between (whose own Schedule
-// may have found the chat still scheduled) puts it back.
+// Idle implements bot.Store.
 func (st *Store) Idle(ctx context.Context, chat bot.ChatID) error {
-	member := strconv.FormatInt(int64(chat), 10)
-	if err := st.rdb.ZRem(ctx, st.key("sendq"), member).Err(); err != nil {
-		return fmt.Errorf("idle chat %d: %w", chat, err)
-	}
-	n, err := st.rdb.LLen(ctx, st.chatKey(chat, "out")).Result()
-	if err != nil {
-		return fmt.Errorf("idle chat %d: %w", chat, err)
-	}
-	if n > 0 {
-		return st.Schedule(ctx, chat, time.Now(), nil)
-	}
-	return nil
+	return st.chatLanes().Idle(ctx, chat)
 }
 
 // Reserve implements bot.Store.

@@ -202,21 +202,21 @@ func testScriptCacheLost(t *testing.T, st *Store, rdb goredis.UniversalClient) {
 // apart, when the next one is due (the time was once taken for a
 // channel, and the idle sender polled that "channel" 20 times a second).
 func testSlackDue(t *testing.T, st *Store, _ goredis.UniversalClient) {
-	if chats, next, err := st.SlackDue(ctx, t0, 8, time.Minute); err != nil || len(chats) != 0 || !next.IsZero() {
+	if chats, next, err := st.SlackQueue().Due(ctx, t0, 8, time.Minute); err != nil || len(chats) != 0 || !next.IsZero() {
 		t.Fatalf("empty queue: SlackDue = %v, %v, %v", chats, next, err)
 	}
 	if err := st.SlackPush(ctx, "CA", bot.SlackItem{ID: "i1", Kind: bot.SlackNotice, Text: "x"}); err != nil {
 		t.Fatal(err)
 	}
 	st.SlackPush(ctx, "CB", bot.SlackItem{ID: "i2", Kind: bot.SlackNotice, Text: "y"})
-	got, _, err := st.SlackDue(ctx, time.Now(), 1, time.Minute)
+	got, _, err := st.SlackQueue().Due(ctx, time.Now(), 1, time.Minute)
 	if err != nil || len(got) != 1 || (got[0] != "CA" && got[0] != "CB") {
 		t.Fatalf("SlackDue = %q, %v; want one of the two channels", got, err)
 	}
-	if err := st.SlackDefer(ctx, otherChannel(got[0]), time.Now().Add(time.Hour)); err != nil {
+	if err := st.SlackQueue().Defer(ctx, otherChannel(got[0]), time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	got, next, _ := st.SlackDue(ctx, time.Now(), 8, time.Minute)
+	got, next, _ := st.SlackQueue().Due(ctx, time.Now(), 8, time.Minute)
 	if len(got) != 0 || next.IsZero() {
 		t.Fatalf("both claimed or deferred: SlackDue = %q, next %v; want none and the earliest time", got, next)
 	}

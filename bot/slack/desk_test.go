@@ -241,7 +241,7 @@ func TestRelayIsPlainText(t *testing.T) {
 	if _, err := d.Relay(ctx, 44, "c44-u1-r0", flows.Relay{Text: text}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.SlackSent(ctx, "CCONS", mustNextSlack(t, st).ID, time.Now(), 0); err != nil { // the parent
+	if _, err := st.SlackQueue().Settle(ctx, "CCONS", mustNextSlack(t, st).ID, time.Now(), 0, false); err != nil { // the parent
 		t.Fatal(err)
 	}
 	it := mustNextSlack(t, st)
@@ -262,7 +262,7 @@ func TestRelayIsPlainText(t *testing.T) {
 
 func mustNextSlack(t *testing.T, st *redis.Store) bot.SlackItem {
 	t.Helper()
-	it, _, err := st.SlackNext(ctx, "CCONS", time.Now().Add(time.Hour))
+	it, _, _, err := st.SlackQueue().Next(ctx, "CCONS", time.Now().Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,129 +25,78 @@ type Poster interface {
 }
 
 // Sender delivers the Slack queue: each channel's items in order, about
-// one per second per channel (Slack's limit for chat.postMessage), waiting
-// out 429 Retry-After, retrying 5xx and network errors with backoff.
+// one per second per channel (Slack's limit for chat.postMessage),
+// waiting out 429 Retry-After, retrying 5xx and network errors with
+// backoff. The loop is bot's Drainer; this adapter posts an item and
+// says what a failure means.
 type Sender struct {
-	cases bot.CaseStore
-	api   Poster
-	log   *slog.Logger
-	now   func() time.Time
-	poll  time.Duration
+	*bot.Drainer[string, bot.SlackItem]
+	cases   bot.CaseStore
+	api     Poster
+	log     *slog.Logger
+	now     func() time.Time
+	metrics *bot.Metrics
+
+	mu       sync.Mutex
+	failedAt map[string]time.Time // start of the channel's last failed request
+	down     bool
+}
+
+// SenderConfig tunes the Slack sender.
+type SenderConfig struct {
 	// Interval is the least time between two posts to one channel (Slack
 	// allows about one per second).
 	Interval time.Duration
 	// Metrics, when set, counts failed requests.
 	Metrics *bot.Metrics
-
-	mu       sync.Mutex
-	attempts map[string]int
-	failedAt map[string]time.Time // start of the channel's last failed request
-	down     bool
-	redis    *bot.Outage // the queue's store, logged once per outage
-	// idlePoll is the longest an idle sender waits before looking again
-	// (for items another replica queued); wake cuts it short for items
-	// queued here.
-	idlePoll time.Duration
-	wake     chan struct{}
 }
-
-// Wake returns the channel that tells the sender items were queued.
-func (s *Sender) Wake() chan<- struct{} { return s.wake }
 
 // NewSender returns a sender posting through api.
-func NewSender(cases bot.CaseStore, api Poster, log *slog.Logger) *Sender {
-	return &Sender{cases: cases, api: api, log: log, now: time.Now, Interval: time.Second, poll: 50 * time.Millisecond,
-		idlePoll: 2 * time.Second, wake: make(chan struct{}, 1),
-		attempts: map[string]int{}, failedAt: map[string]time.Time{}, redis: bot.NewOutage("Redis (Slack queue)", log)}
+func NewSender(cases bot.CaseStore, api Poster, log *slog.Logger, cfg SenderConfig) *Sender {
+	if cfg.Interval <= 0 {
+		cfg.Interval = time.Second
+	}
+	s := &Sender{cases: cases, api: api, log: log, now: time.Now, metrics: cfg.Metrics, failedAt: map[string]time.Time{}}
+	s.Drainer = bot.NewDrainer(cases.SlackQueue(), s.deliver, func(it bot.SlackItem) string { return it.ID }, nil, bot.DrainConfig{
+		Platform: "Slack", Interval: cfg.Interval, Workers: 8, Lease: 30 * time.Second, Poll: 2 * time.Second, MaxAttempts: 10,
+	}, log)
+	s.OnResult = s.count
+	s.OnHealth = s.healthy
+	return s
 }
 
-// Run sends until ctx ends.
-func (s *Sender) Run(ctx context.Context) {
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	t := time.NewTimer(0)
-	defer t.Stop()
-	for {
-		channels, next, err := s.cases.SlackDue(ctx, s.now(), 8, 30*time.Second)
-		wait := s.poll // while channels are being sent
-		switch {
-		case err != nil && ctx.Err() == nil:
-			wait = s.redis.Fail(err)
-		case err == nil:
-			s.redis.OK()
-			if len(channels) == 0 {
-				// Idle: until the earliest deferred channel, a wake-up
-				// or idlePoll, not every poll.
-				wait = s.idlePoll
-				if !next.IsZero() {
-					wait = min(wait, max(next.Sub(s.now()), s.poll))
-				}
-			}
-		}
-		for _, ch := range channels {
-			wg.Go(func() { s.sendChannel(ctx, ch) })
-		}
-		t.Reset(wait)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-s.wake:
-		}
-	}
-}
-
-// sendChannel sends the channel's first due item and schedules the rest.
-func (s *Sender) sendChannel(ctx context.Context, ch string) {
-	item, wait, err := s.cases.SlackNext(ctx, ch, s.now())
-	switch {
-	case errors.Is(err, bot.ErrEmpty):
-		s.warn("idle slack channel", s.cases.SlackIdle(ctx, ch))
-		return
-	case err != nil:
-		s.warn("read slack queue", err)
-		return
-	case wait > 0:
-		s.warn("defer slack channel", s.cases.SlackDefer(ctx, ch, s.now().Add(wait)))
-		return
-	}
+// deliver posts one item and translates Slack's answer into the
+// drainer's terms.
+func (s *Sender) deliver(ctx context.Context, ch string, item bot.SlackItem) error {
 	started := s.now()
-	err = s.send(ctx, ch, item)
-	running := ctx
-	ctx = context.WithoutCancel(ctx) // record the outcome even when stopping
+	err := s.send(ctx, ch, item)
 	var limited *slack.RateLimitedError
 	switch {
-	case err == nil || permanent(err):
-		if err != nil {
-			s.log.Error("slack refused a request; dropped", "kind", item.Kind, "err", err)
-			s.Metrics.SlackError("refused")
-		}
-		s.healthy(ctx, true)
-		s.resetAttempts(ch)
-		var left int
-		err := bot.Insist(running, func(ctx context.Context) (err error) {
-			left, err = s.cases.SlackSent(ctx, ch, item.ID, s.now(), s.Interval)
-			return err
-		})
-		if err != nil {
-			s.warn("mark slack item sent", err)
-			return
-		}
-		if left == 0 {
-			s.warn("idle slack channel", s.cases.SlackIdle(ctx, ch))
-			return
-		}
-		s.warn("pace slack channel", s.cases.SlackDefer(ctx, ch, s.now().Add(s.Interval)))
+	case err == nil:
+		s.failed(ch, time.Time{})
+		return nil
+	case permanent(err):
+		s.failed(ch, time.Time{})
+		return fmt.Errorf("%w: %w", bot.ErrRejected, err)
 	case errors.As(err, &limited):
-		s.Metrics.SlackError("rate_limited")
-		s.healthy(ctx, false)
-		s.warn("defer slack channel", s.cases.SlackDefer(ctx, ch, s.now().Add(limited.RetryAfter)))
+		return &bot.RetryAfterError{After: limited.RetryAfter}
+	}
+	// It may have reached Slack all the same (a 5xx or a timeout after
+	// posting): the next attempt looks before it posts.
+	s.failed(ch, started)
+	return err
+}
+
+// count counts the attempts Slack did not take.
+func (s *Sender) count(result string) {
+	switch result {
+	case "ok":
+	case "rejected":
+		s.metrics.SlackError("refused")
+	case "rate_limited":
+		s.metrics.SlackError("rate_limited")
 	default:
-		s.Metrics.SlackError("failed")
-		s.healthy(ctx, false)
-		n := s.failAttempt(ch, started)
-		s.log.Warn("slack request failed; will retry", "attempt", n, "err", err)
-		s.warn("defer slack channel", s.cases.SlackDefer(ctx, ch, s.now().Add(bot.Backoff(n))))
+		s.metrics.SlackError("failed")
 	}
 }
 
@@ -232,6 +181,18 @@ func (s *Sender) failedBefore(ch string) time.Time {
 	return s.failedAt[ch]
 }
 
+// failed records when the channel's last request, which failed, started
+// (zero: it did not fail).
+func (s *Sender) failed(ch string, at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if at.IsZero() {
+		delete(s.failedAt, ch)
+		return
+	}
+	s.failedAt[ch] = at
+}
+
 // clockSkew allows for Slack's clock running behind ours when comparing a
 // message's ts with the time of a failed attempt.
 const clockSkew = 5 * time.Second
@@ -299,21 +260,6 @@ func (s *Sender) healthy(ctx context.Context, ok bool) {
 	if changed {
 		s.warn("record slack health", s.cases.SetSlackDown(ctx, !ok))
 	}
-}
-
-func (s *Sender) failAttempt(ch string, started time.Time) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.attempts[ch]++
-	s.failedAt[ch] = started
-	return s.attempts[ch]
-}
-
-func (s *Sender) resetAttempts(ch string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.attempts, ch)
-	delete(s.failedAt, ch)
 }
 
 func (s *Sender) warn(what string, err error) {

@@ -389,10 +389,10 @@ func (s *server) openSlack(ctx context.Context) (*slack.Desk, error) {
 		Channel: s.cfg.SlackChannel, LangChannels: langChannels, Consultants: s.cfg.Consultants,
 		Hours: hours, Reminder: s.cfg.ClaimReminder,
 	}, s.log)
-	slackSender := slack.NewSender(s.store, s.slackAPI, s.log)
-	slackSender.Interval = time.Duration(float64(time.Second) / s.cfg.SlackRate)
+	slackSender := slack.NewSender(s.store, s.slackAPI, s.log, slack.SenderConfig{
+		Interval: time.Duration(float64(time.Second) / s.cfg.SlackRate), Metrics: s.metrics})
 	desk.Wake = slackSender.Wake()
-	desk.Metrics, slackSender.Metrics = s.metrics, s.metrics
+	desk.Metrics = s.metrics
 	desk.Stats = s.store
 	sendCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.slackStop = stop

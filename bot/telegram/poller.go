@@ -3,6 +3,7 @@ package telegram
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -35,12 +36,14 @@ type Poller struct {
 	once      sync.Once
 	redisDown *bot.Outage // the leader lock's store
 	tgDown    *bot.Outage // getUpdates
+	storeDown *bot.Outage // storing updates
 }
 
 func (p *Poller) outages() {
 	p.once.Do(func() {
 		p.redisDown = p.client.metrics.Follow(bot.NewOutage("Redis (poller)", p.log), "redis")
 		p.tgDown = p.client.metrics.Follow(bot.NewOutage("Telegram (getUpdates)", p.log), "telegram")
+		p.storeDown = p.client.metrics.Follow(bot.NewOutage("Redis (storing updates)", p.log), "redis")
 	})
 }
 
@@ -139,7 +142,7 @@ func (p *Poller) handleAll(ctx context.Context, updates []*models.Update) (int64
 					go p.client.AnswerCallback(context.WithoutCancel(ctx), u.CallbackID)
 				}
 				if err := p.handler.Handle(context.WithoutCancel(ctx), u); err != nil {
-					p.log.Error("update not stored; will poll it again", "update", u.ID, "err", err)
+					p.notStored(u, err)
 					mu.Lock()
 					allOK = false
 					mu.Unlock()
@@ -149,7 +152,23 @@ func (p *Poller) handleAll(ctx context.Context, updates []*models.Update) (int64
 		})
 	}
 	wg.Wait()
+	if allOK {
+		p.stored().OK()
+	}
 	return next, allOK
+}
+
+func (p *Poller) stored() *bot.Outage { p.outages(); return p.storeDown }
+
+// notStored notes an update that will be polled again: a chat busy on
+// another worker is routine; anything else is logged once per outage,
+// not once per update.
+func (p *Poller) notStored(u bot.Update, err error) {
+	if errors.Is(err, bot.ErrBusy) {
+		p.log.Debug("chat busy; will poll the update again", "update", u.ID)
+		return
+	}
+	p.stored().Fail(fmt.Errorf("update %d not stored; will poll it again: %w", u.ID, err))
 }
 
 func (p *Poller) wait(ctx context.Context, d time.Duration) {

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -43,6 +44,9 @@ type Webhook struct {
 	// bg tracks work that outlives a request (answering button presses),
 	// so that shutdown can wait for it.
 	bg sync.WaitGroup
+	// stored follows the store through failed updates: logged once per
+	// outage, not once per update.
+	stored *bot.Outage
 }
 
 // callbackTimeout bounds answering a button press. The answer only stops
@@ -56,7 +60,8 @@ func (wh *Webhook) Wait() { wh.bg.Wait() }
 // NewWebhook returns the webhook endpoint. client answers callback
 // queries; it may be nil in tests that do not need it.
 func NewWebhook(secret string, handler Handler, client *Client, log *slog.Logger, metrics *bot.Metrics) *Webhook {
-	return &Webhook{secret: []byte(secret), handler: handler, client: client, log: log, metrics: metrics}
+	return &Webhook{secret: []byte(secret), handler: handler, client: client, log: log, metrics: metrics,
+		stored: metrics.Follow(bot.NewOutage("Redis (storing updates)", log), "redis")}
 }
 
 func (wh *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -108,10 +113,11 @@ func (wh *Webhook) deliver(upd *models.Update) int {
 	err := wh.handler.Handle(ctx, u)
 	switch {
 	case err == nil:
+		wh.stored.OK()
 		return http.StatusOK
 	case errors.Is(err, bot.ErrBusy):
 		return http.StatusServiceUnavailable
 	}
-	wh.log.Error("update not stored; Telegram will deliver it again", "update", upd.ID, "err", err)
+	wh.stored.Fail(fmt.Errorf("update %d not stored; Telegram will deliver it again: %w", upd.ID, err))
 	return http.StatusInternalServerError
 }

@@ -125,8 +125,8 @@ type BroadcastStore interface {
 	// and on the send schedule, unless it was queued for that chat before,
 	// the chat is gone or blocked, or no longer follows the keys.
 	Deliver(ctx context.Context, id string, rs []Recipient, now time.Time) ([]Delivery, error)
-	// Settle records the recipients as handled.
-	Settle(ctx context.Context, id string, rs []Recipient, ds []Delivery) error
+	// SettleRecipients records the recipients as handled.
+	SettleRecipients(ctx context.Context, id string, rs []Recipient, ds []Delivery) error
 	// End marks a broadcast finished.
 	End(ctx context.Context, id string, now time.Time) error
 	// Count adds one to a broadcast's counter (sent, failed …).
@@ -248,7 +248,7 @@ func (b *Broadcaster) Step(ctx context.Context) (bool, error) {
 		if err != nil {
 			return worked, err
 		}
-		if err := b.store.Settle(ctx, id, rs, ds); err != nil {
+		if err := b.store.SettleRecipients(ctx, id, rs, ds); err != nil {
 			return worked, err
 		}
 		for _, d := range ds {

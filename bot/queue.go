@@ -63,13 +63,3 @@ type Reserver interface {
 	// wait for the first; the others follow at 1/rate.
 	Reserve(ctx context.Context, now time.Time, rate float64, n int) (time.Duration, error)
 }
-
-// outboxQueue is the Telegram outbox as a Queue.
-type outboxQueue struct{ Outbox }
-
-func (q outboxQueue) Settle(ctx context.Context, chat ChatID, id string, now time.Time, interval time.Duration, last bool) (int, error) {
-	if last {
-		return q.Finish(ctx, chat, id, now, interval)
-	}
-	return q.Sent(ctx, chat, id, now, interval)
-}

@@ -38,7 +38,7 @@ type Sender = Drainer[ChatID, OutMessage]
 
 // NewSender returns the outbox's sender, delivering through migrants.
 func NewSender(store Outbox, migrants Migrants, cfg SendConfig, log *slog.Logger, metrics *Metrics) *Sender {
-	d := NewDrainer(Queue[ChatID, OutMessage](outboxQueue{store}), migrants.Send, func(m OutMessage) string { return m.ID }, store, DrainConfig{
+	d := NewDrainer[ChatID, OutMessage](store, migrants.Send, func(m OutMessage) string { return m.ID }, store, DrainConfig{
 		Platform: "Telegram", Rate: cfg.Rate, Interval: time.Duration(float64(time.Second) / cfg.RatePerChat),
 		Workers: cfg.Workers, Lease: cfg.Lease, Poll: cfg.Poll, MaxAttempts: cfg.MaxAttempts,
 	}, log)

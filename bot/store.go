@@ -48,45 +48,12 @@ type Sessions interface {
 }
 
 // Outbox is what the Sender needs: each chat's durable queue of outgoing
-// messages, the send schedule and the rate limits.
+// messages (a lane per chat), which remembers messages that may have
+// been sent and chats that blocked the bot, and the global send rate.
 type Outbox interface {
-	// Due claims up to max chats whose outbox is due at now; a claimed chat
-	// is not returned again before now+lease. It also returns when the
-	// earliest chat left on the schedule is due (zero when none is), so
-	// that an idle sender sleeps until then.
-	Due(ctx context.Context, now time.Time, max int, lease time.Duration) ([]ChatID, time.Time, error)
-	// Next returns the first message of the chat's outbox and how many
-	// are queued with it, or the time to wait before the chat may be sent
-	// to again (per-chat rate), or ErrEmpty, or ErrBlocked while the user
-	// has blocked the bot.
-	Next(ctx context.Context, chat ChatID, now time.Time) (m OutMessage, queued int, wait time.Duration, err error)
-	// Sent removes message id from the head of the outbox, keeps the chat
-	// quiet for interval and returns how many messages remain. With
-	// interval > 0 the chat's claim ends then: it is due again after
-	// interval, for whichever sender takes it.
-	Sent(ctx context.Context, chat ChatID, id string, now time.Time, interval time.Duration) (int, error)
-	// Finish is Sent for the last message queued, and Idle with it: in one
-	// round trip where the store can keep the order of the two. A message
-	// committed meanwhile keeps the chat scheduled; the count says so.
-	Finish(ctx context.Context, chat ChatID, id string, now time.Time, interval time.Duration) (int, error)
-	// Defer keeps the chat quiet until t (rate limited, platform errors).
-	Defer(ctx context.Context, chat ChatID, t time.Time) error
-	// Hold keeps a claimed chat this sender's until t, while a send runs.
-	Hold(ctx context.Context, chat ChatID, t time.Time) error
-	// MaybeSent records that message id may have been delivered (a
-	// timeout after the request went out). It reports true the first
-	// time: send it once more; false after that: drop it, so that a
-	// message is delivered at most twice.
-	MaybeSent(ctx context.Context, chat ChatID, id string) (bool, error)
-	// Drop removes message id from the head of the outbox without sending
-	// it (the platform rejected it for good) and returns how many remain.
-	Drop(ctx context.Context, chat ChatID, id string) (int, error)
-	// Unreachable drops the chat's outbox and marks it blocked.
-	Unreachable(ctx context.Context, chat ChatID) error
-	// Idle takes a chat whose outbox emptied off the schedule; a message
-	// that arrived meanwhile keeps it scheduled.
-	Idle(ctx context.Context, chat ChatID) error
-	// Reserve hands out the slots of the global send rate.
+	Queue[ChatID, OutMessage]
+	Uncertain[ChatID]
+	Blockable[ChatID]
 	Reserver
 }
 

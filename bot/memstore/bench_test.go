@@ -57,7 +57,7 @@ func BenchmarkCycle(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if _, err := st.Finish(ctx, chats[0], m.ID, now, 0); err != nil {
+				if _, err := st.Settle(ctx, chats[0], m.ID, now, 0, true); err != nil {
 					b.Fatal(err)
 				}
 			}

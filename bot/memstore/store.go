@@ -534,20 +534,12 @@ func (s *Store) Next(ctx context.Context, id bot.ChatID, now time.Time) (bot.Out
 	return cloneMessage(c.out[0]), len(c.out), 0, nil
 }
 
-// Sent implements bot.Store.
-func (s *Store) Sent(ctx context.Context, id bot.ChatID, msgID string, now time.Time, interval time.Duration) (int, error) {
+// Settle implements bot.Store.
+func (s *Store) Settle(ctx context.Context, id bot.ChatID, msgID string, now time.Time, interval time.Duration, last bool) (int, error) {
 	if err := ctx.Err(); err != nil {
-		return 0, fmt.Errorf("mark sent chat %d: %w", id, err)
+		return 0, fmt.Errorf("settle chat %d: %w", id, err)
 	}
-	return s.settle(id, msgID, now, interval, false), nil
-}
-
-// Finish implements bot.Store.
-func (s *Store) Finish(ctx context.Context, id bot.ChatID, msgID string, now time.Time, interval time.Duration) (int, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, fmt.Errorf("finish chat %d: %w", id, err)
-	}
-	return s.settle(id, msgID, now, interval, true), nil
+	return s.settle(id, msgID, now, interval, last), nil
 }
 
 // settle is the Redis store's settle script: the message is removed only
@@ -588,11 +580,6 @@ func (s *Store) settle(id bot.ChatID, msgID string, now time.Time, interval time
 		s.sendq.addXX(id, at+iv)
 	}
 	return n
-}
-
-// Drop implements bot.Store.
-func (s *Store) Drop(ctx context.Context, id bot.ChatID, msgID string) (int, error) {
-	return s.Sent(ctx, id, msgID, s.clock(), 0)
 }
 
 // Defer implements bot.Store: quiet until t, measured from the store's

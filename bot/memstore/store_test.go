@@ -236,10 +236,10 @@ func TestConcurrent(t *testing.T) {
 						sent = append(sent, fmt.Sprintf("%d:%s", chat, m.ID))
 						sentMu.Unlock()
 						if queued > 1 {
-							st.Sent(ctx, chat, m.ID, clk.Now(), 0)
+							st.Settle(ctx, chat, m.ID, clk.Now(), 0, false)
 							continue
 						}
-						st.Finish(ctx, chat, m.ID, clk.Now(), 0)
+						st.Settle(ctx, chat, m.ID, clk.Now(), 0, true)
 						break
 					}
 				}

@@ -288,9 +288,9 @@ func (st *Store) queueDue(ctx context.Context, p goredis.Pipeliner, rs []bot.Rec
 	p.ZAddNX(ctx, st.key("sendq"), zs...)
 }
 
-// Settle implements bot.BroadcastStore. A chat the index lists wrongly
+// SettleRecipients implements bot.BroadcastStore. A chat the index lists wrongly
 // (gone, unfollowed) leaves the index too.
-func (st *Store) Settle(ctx context.Context, id string, rs []bot.Recipient, ds []bot.Delivery) error {
+func (st *Store) SettleRecipients(ctx context.Context, id string, rs []bot.Recipient, ds []bot.Delivery) error {
 	args := make([]any, 0, 2*len(rs))
 	for i, r := range rs {
 		d := ds[i]

@@ -102,7 +102,7 @@ func testBroadcastOnce(t *testing.T, st *Store, rdb goredis.UniversalClient) {
 			t.Errorf("chat %d: queued a second time", r.Chat)
 		}
 	}
-	if err := st.Settle(ctx, alert().ID, rs, ds); err != nil {
+	if err := st.SettleRecipients(ctx, alert().ID, rs, ds); err != nil {
 		t.Fatal(err)
 	}
 	for chat, lang := range map[bot.ChatID]string{1: "uk", 2: "en"} {
@@ -185,7 +185,7 @@ func testForgetUnfollows(t *testing.T, st *Store, rdb goredis.UniversalClient) {
 	st.CreateBroadcast(ctx, alert(), t0)
 	rs, _, _ := st.ClaimRecipients(ctx, alert().ID, t0, 10, time.Minute)
 	ds, _ := st.Deliver(ctx, alert().ID, rs, t0)
-	st.Settle(ctx, alert().ID, rs, ds)
+	st.SettleRecipients(ctx, alert().ID, rs, ds)
 	mustBegin(t, st, 9, 2, "a")
 	err := st.Commit(ctx, 9, "a", bot.Commit{UpdateID: 2, Forget: true, Now: t0, Unfollow: []bot.Sub{{Key: "work.wage", Lang: knowledge.UK}}})
 	if err != nil {

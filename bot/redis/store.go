@@ -280,21 +280,9 @@ func (st *Store) Next(ctx context.Context, chat bot.ChatID, now time.Time) (bot.
 	return st.chatLanes().Next(ctx, chat, now)
 }
 
-// Sent implements bot.Store.
-func (st *Store) Sent(ctx context.Context, chat bot.ChatID, id string, now time.Time, interval time.Duration) (int, error) {
-	return st.chatLanes().Settle(ctx, chat, id, now, interval, false)
-}
-
-// Finish implements bot.Store: the pop, then Idle's two steps. A chat
-// with messages left is made due at once: the sender lets it go, and
-// whoever claims it next sends the rest.
-func (st *Store) Finish(ctx context.Context, chat bot.ChatID, id string, now time.Time, interval time.Duration) (int, error) {
-	return st.chatLanes().Settle(ctx, chat, id, now, interval, true)
-}
-
-// Drop implements bot.Store.
-func (st *Store) Drop(ctx context.Context, chat bot.ChatID, id string) (int, error) {
-	return st.Sent(ctx, chat, id, time.Now(), 0)
+// Settle implements bot.Store.
+func (st *Store) Settle(ctx context.Context, chat bot.ChatID, id string, now time.Time, interval time.Duration, last bool) (int, error) {
+	return st.chatLanes().Settle(ctx, chat, id, now, interval, last)
 }
 
 // Defer implements bot.Store.

@@ -177,7 +177,7 @@ func testScriptCacheLost(t *testing.T, st *Store, rdb goredis.UniversalClient) {
 	st.Commit(ctx, 23, "a", bot.Commit{UpdateID: 1, Now: t0, Out: []bot.OutMessage{msg("1-0", "x"), msg("1-1", "y"), msg("1-2", "z")}})
 	st.Due(ctx, t0, 10, time.Minute)
 	rdb.ScriptFlush(ctx)
-	if n, err := st.Sent(ctx, 23, "1-0", t0, time.Second); err != nil || n != 2 {
+	if n, err := st.Settle(ctx, 23, "1-0", t0, time.Second, false); err != nil || n != 2 {
 		t.Fatalf("Sent after SCRIPT FLUSH = %d, %v; want 2 left", n, err)
 	}
 	if chats, _, _ := st.Due(ctx, t0.Add(500*time.Millisecond), 10, time.Minute); len(chats) != 0 {
@@ -187,7 +187,7 @@ func testScriptCacheLost(t *testing.T, st *Store, rdb goredis.UniversalClient) {
 		t.Fatalf("chat not due after its interval: %v", chats)
 	}
 	rdb.ScriptFlush(ctx)
-	if n, err := st.Finish(ctx, 23, "1-1", t0.Add(time.Second), 0); err != nil || n != 1 {
+	if n, err := st.Settle(ctx, 23, "1-1", t0.Add(time.Second), 0, true); err != nil || n != 1 {
 		t.Fatalf("Finish after SCRIPT FLUSH = %d, %v; want 1 left", n, err)
 	}
 	if m, _, _, _ := st.Next(ctx, 23, t0.Add(2*time.Second)); m.ID != "1-2" {
@@ -273,7 +273,7 @@ func testKeysExpire(t *testing.T, st *Store, rdb goredis.UniversalClient) {
 	st.Commit(ctx, 12, "a", bot.Commit{UpdateID: 1, Session: s, Now: t0, Out: []bot.OutMessage{msg("1-0", "x"), msg("1-1", "y")},
 		Audit: []bot.AuditRecord{{Ref: "a@1", At: t0}}, Control: bot.Blocked})
 	st.Schedule(ctx, 12, t0, nil)
-	st.Sent(ctx, 12, "1-0", time.Now(), time.Second)
+	st.Settle(ctx, 12, "1-0", time.Now(), time.Second, false)
 	mustBegin(t, st, 12, 2, "a")
 	st.Fail(ctx, 12, 2, "a")
 	st.Schedule(ctx, 12, t0, []flows.Gap{{Lang: knowledge.EN, Text: "weather"}})
@@ -306,14 +306,14 @@ func testKeysExpire(t *testing.T, st *Store, rdb goredis.UniversalClient) {
 // fields in its JSON.
 func testPopByID(t *testing.T, st *Store, rdb goredis.UniversalClient) {
 	rdb.RPush(ctx, st.chatKey(17, "out"), `{"text":"a","id":"1-0"}`, `{"id":"1-1","text":"b"}`)
-	if n, err := st.Sent(ctx, 17, "1-0", t0, 0); err != nil || n != 1 {
+	if n, err := st.Settle(ctx, 17, "1-0", t0, 0, false); err != nil || n != 1 {
 		t.Fatalf("Sent = %d, %v; want 1 left", n, err)
 	}
-	if n, _ := st.Sent(ctx, 17, "1-0", t0, 0); n != 1 {
+	if n, _ := st.Settle(ctx, 17, "1-0", t0, 0, false); n != 1 {
 		t.Fatalf("Sent of a gone id removed another message")
 	}
 	rdb.RPush(ctx, st.chatKey(17, "out"), `not json`)
-	if n, _ := st.Sent(ctx, 17, "1-1", t0, 0); n != 1 {
+	if n, _ := st.Settle(ctx, 17, "1-1", t0, 0, false); n != 1 {
 		t.Fatalf("Sent = %d, want 1 (the broken entry)", n)
 	}
 }

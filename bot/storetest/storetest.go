@@ -209,13 +209,13 @@ func testOutbox(t *testing.T, b Backend) {
 	if err != nil || wait != 0 || m.ID != "1-0" || m.Text != "one" || queued != 2 {
 		t.Fatalf("Next = %+v, %d queued, %v, %v", m, queued, wait, err)
 	}
-	n, err := st.Sent(ctx, 10, "1-0", t0, time.Second)
+	n, err := st.Settle(ctx, 10, "1-0", t0, time.Second, false)
 	if err != nil || n != 1 {
-		t.Fatalf("Sent = %d, %v; want 1 left", n, err)
+		t.Fatalf("Settle = %d, %v; want 1 left", n, err)
 	}
 	// Sent again (a retry) removes nothing more.
-	if n, _ := st.Sent(ctx, 10, "1-0", t0, time.Second); n != 1 {
-		t.Fatalf("repeated Sent left %d, want 1", n)
+	if n, _ := st.Settle(ctx, 10, "1-0", t0, time.Second, false); n != 1 {
+		t.Fatalf("repeated Settle left %d, want 1", n)
 	}
 	if _, _, wait, _ := st.Next(ctx, 10, t0.Add(500*time.Millisecond)); wait != 500*time.Millisecond {
 		t.Fatalf("per-chat interval: wait %v, want 500ms", wait)
@@ -224,8 +224,8 @@ func testOutbox(t *testing.T, b Backend) {
 	if m.ID != "1-1" {
 		t.Fatalf("second message = %+v", m)
 	}
-	if n, _ := st.Drop(ctx, 10, "1-1"); n != 0 {
-		t.Fatalf("Drop left %d", n)
+	if n, _ := st.Settle(ctx, 10, "1-1", t0, 0, false); n != 0 {
+		t.Fatalf("Settle (drop) left %d", n)
 	}
 	if _, _, _, err := st.Next(ctx, 10, t0.Add(time.Hour)); !errors.Is(err, bot.ErrEmpty) {
 		t.Fatalf("Next on an empty outbox: %v", err)
@@ -276,18 +276,18 @@ func testFinish(t *testing.T, b Backend) {
 	// Another update commits while the first message is on its way.
 	mustBegin(t, st, 21, 2, "a")
 	st.Commit(ctx, 21, "a", bot.Commit{UpdateID: 2, Now: t0, Out: []bot.OutMessage{msg("2-0", "y")}})
-	if n, err := st.Finish(ctx, 21, "1-0", t0, 0); err != nil || n != 1 {
-		t.Fatalf("Finish = %d, %v; want 1 left", n, err)
+	if n, err := st.Settle(ctx, 21, "1-0", t0, 0, true); err != nil || n != 1 {
+		t.Fatalf("Settle (last) = %d, %v; want 1 left", n, err)
 	}
 	if chats, _, _ := st.Due(ctx, t0.Add(time.Second), 10, time.Minute); len(chats) != 1 {
 		t.Fatalf("the new message's chat is not scheduled: %v", chats)
 	}
-	if n, err := st.Finish(ctx, 21, "2-0", t0, 0); err != nil || n != 0 {
-		t.Fatalf("Finish = %d, %v; want 0 left", n, err)
+	if n, err := st.Settle(ctx, 21, "2-0", t0, 0, true); err != nil || n != 0 {
+		t.Fatalf("Settle (last) = %d, %v; want 0 left", n, err)
 	}
 	// Again, as a retry after a lost reply: nothing else changes.
-	if n, err := st.Finish(ctx, 21, "2-0", t0, 0); err != nil || n != 0 {
-		t.Fatalf("repeated Finish = %d, %v", n, err)
+	if n, err := st.Settle(ctx, 21, "2-0", t0, 0, true); err != nil || n != 0 {
+		t.Fatalf("repeated Settle (last) = %d, %v", n, err)
 	}
 	if chats, next, _ := st.Due(ctx, t0.Add(time.Hour), 10, time.Minute); len(chats) != 0 || !next.IsZero() {
 		t.Fatalf("after the last message: Due = %v, next %v; want nothing scheduled", chats, next)
@@ -302,7 +302,7 @@ func testTinyInterval(t *testing.T, b Backend) {
 	mustBegin(t, st, 24, 1, "a")
 	st.Commit(ctx, 24, "a", bot.Commit{UpdateID: 1, Now: t0, Out: []bot.OutMessage{msg("1-0", "x"), msg("1-1", "y")}})
 	st.Due(ctx, t0, 10, time.Minute)
-	if n, err := st.Sent(ctx, 24, "1-0", t0, 10*time.Microsecond); err != nil || n != 1 {
+	if n, err := st.Settle(ctx, 24, "1-0", t0, 10*time.Microsecond, false); err != nil || n != 1 {
 		t.Fatalf("Sent = %d, %v", n, err)
 	}
 	if chats, _, _ := st.Due(ctx, t0.Add(time.Second), 10, time.Minute); len(chats) != 1 {
@@ -331,7 +331,7 @@ func testForget(t *testing.T, b Backend) {
 	if m, _, _, _ := st.Next(ctx, 11, t0); m.ID != "2-0" {
 		t.Fatalf("confirmation = %+v", m)
 	}
-	st.Sent(ctx, 11, "2-0", t0, time.Second)
+	st.Settle(ctx, 11, "2-0", t0, time.Second, false)
 	for _, k := range b.Inspect.ChatKeys(11) {
 		if k != "seen" {
 			t.Errorf("after the confirmation was sent, key %s remains", k)
@@ -503,7 +503,7 @@ func testSettleSchedule(t *testing.T, b Backend) {
 	mustBegin(t, st, 23, 1, "a")
 	mustCommit(t, st, 23, "a", bot.Commit{UpdateID: 1, Now: t0, Out: []bot.OutMessage{msg("1-0", "x"), msg("1-1", "y"), msg("1-2", "z")}})
 	st.Due(ctx, t0, 10, time.Minute)
-	if n, err := st.Sent(ctx, 23, "1-0", t0, time.Second); err != nil || n != 2 {
+	if n, err := st.Settle(ctx, 23, "1-0", t0, time.Second, false); err != nil || n != 2 {
 		t.Fatalf("Sent = %d, %v; want 2 left", n, err)
 	}
 	if chats, _, _ := st.Due(ctx, t0.Add(500*time.Millisecond), 10, time.Minute); len(chats) != 0 {
@@ -512,8 +512,8 @@ func testSettleSchedule(t *testing.T, b Backend) {
 	if chats, _, _ := st.Due(ctx, t0.Add(time.Second), 10, time.Minute); len(chats) != 1 {
 		t.Fatalf("chat not due after its interval: %v", chats)
 	}
-	if n, err := st.Finish(ctx, 23, "1-1", t0.Add(time.Second), 0); err != nil || n != 1 {
-		t.Fatalf("Finish = %d, %v; want 1 left", n, err)
+	if n, err := st.Settle(ctx, 23, "1-1", t0.Add(time.Second), 0, true); err != nil || n != 1 {
+		t.Fatalf("Settle (last) = %d, %v; want 1 left", n, err)
 	}
 	if m, _, _, _ := st.Next(ctx, 23, t0.Add(2*time.Second)); m.ID != "1-2" {
 		t.Fatalf("next message %q, want 1-2", m.ID)
@@ -522,7 +522,7 @@ func testSettleSchedule(t *testing.T, b Backend) {
 		t.Fatalf("chat with a message left is not due: %v", chats)
 	}
 	// Sent of a message that is not at the head removes nothing.
-	if n, _ := st.Sent(ctx, 23, "1-0", t0.Add(3*time.Second), 0); n != 1 {
+	if n, _ := st.Settle(ctx, 23, "1-0", t0.Add(3*time.Second), 0, false); n != 1 {
 		t.Fatalf("Sent of an id not at the head left %d, want 1", n)
 	}
 }

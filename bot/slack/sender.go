@@ -31,7 +31,7 @@ type Poster interface {
 // says what a failure means.
 type Sender struct {
 	*bot.Drainer[string, bot.SlackItem]
-	cases   bot.CaseStore
+	cases   Posts
 	api     Poster
 	log     *slog.Logger
 	now     func() time.Time
@@ -40,6 +40,16 @@ type Sender struct {
 	mu       sync.Mutex
 	failedAt map[string]time.Time // start of the channel's last failed request
 	down     bool
+}
+
+// Posts is what the sender needs of the case store: the queue, and the
+// case threads and posts it records.
+type Posts interface {
+	SlackQueue() bot.Queue[string, bot.SlackItem]
+	CaseOf(ctx context.Context, chat bot.ChatID) (bot.Case, error)
+	SetThread(ctx context.Context, chat bot.ChatID, channel, ts string) error
+	Posted(ctx context.Context, chat bot.ChatID, channel, ts string) error
+	SetSlackDown(ctx context.Context, down bool) error
 }
 
 // SenderConfig tunes the Slack sender.
@@ -52,7 +62,7 @@ type SenderConfig struct {
 }
 
 // NewSender returns a sender posting through api.
-func NewSender(cases bot.CaseStore, api Poster, log *slog.Logger, cfg SenderConfig) *Sender {
+func NewSender(cases Posts, api Poster, log *slog.Logger, cfg SenderConfig) *Sender {
 	if cfg.Interval <= 0 {
 		cfg.Interval = time.Second
 	}

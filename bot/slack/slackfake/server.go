@@ -5,7 +5,8 @@
 // chat.postMessage with whole-second ts values that collide; this fake hands
 // out unique, increasing ts values, records what the client sent, and lets a
 // test inject Slack's failures (429 with Retry-After, 5xx, ok:false errors,
-// slow answers).
+// slow answers). It also speaks Socket Mode (socket.go): hello, envelopes,
+// acks, PINGs, disconnect.
 //
 // A typical test:
 //
@@ -65,6 +66,7 @@ type Server struct {
 	members  map[string][]string // by channel
 	users    map[string]string   // user id -> name
 	failures []*failureRule
+	sm       socketMode // Socket Mode connections and acks (socket.go)
 }
 
 // New starts a fake Web API server and closes it when the test ends.
@@ -92,6 +94,7 @@ func (s *Server) APIURL() string { return s.hs.URL + "/api/" }
 // running handler.
 func (s *Server) close() {
 	close(s.done)
+	s.closeSockets()
 	s.hs.Close()
 	s.client.CloseIdleConnections()
 }
@@ -130,6 +133,10 @@ func (rep reply) failed() bool {
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/link/" {
+		s.serveSocket(w, r)
+		return
+	}
 	method, found := strings.CutPrefix(r.URL.Path, "/api/")
 	req := Request{Method: method, Time: time.Now()}
 	p, err := readParams(r)
@@ -178,6 +185,8 @@ func (s *Server) call(method, token string, p params) reply {
 	switch method {
 	case "auth.test":
 		return authTest()
+	case "apps.connections.open":
+		return s.openConnection(token)
 	case "chat.postMessage":
 		return s.postMessage(p)
 	case "chat.update":

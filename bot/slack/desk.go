@@ -86,19 +86,27 @@ func (d *Desk) Open(ctx context.Context, chat bot.ChatID, e flows.Escalate) (bot
 	if err != nil {
 		return bot.Opened{}, err
 	}
-	if created {
-		d.Metrics.CaseOpened(cur.Urgent)
-		counts := map[string]int64{"cases:opened": 1}
-		if cur.Urgent {
-			counts["cases:urgent"] = 1
-		}
-		d.count(ctx, counts)
-		if err := d.push(ctx, cur.Channel, bot.SlackItem{ID: itemID(), Kind: bot.SlackParent, Chat: chat,
-			Text: fallback(cur), Blocks: encodeBlocks(caseBlocks(cur, d.kb()))}); err != nil {
+	if created || cur.ThreadTS == "" {
+		// A case stored by an earlier try that failed before its parent
+		// was queued (a lost reply) still needs it: the parent goes under
+		// the case's own id, which is queued once, and the case is
+		// counted by whichever try queued it.
+		n, err := d.pushNew(ctx, cur.Channel, bot.SlackItem{ID: "parent:" + cur.ID, Kind: bot.SlackParent, Chat: chat,
+			Text: fallback(cur), Blocks: encodeBlocks(caseBlocks(cur, d.kb()))})
+		if err != nil {
 			return bot.Opened{}, err
 		}
-		if cur.Urgent {
-			d.note(ctx, cur, "🆘 <!here> urgent: the migrant wrote about danger and was shown the emergency numbers.")
+		if n > 0 {
+			d.Metrics.CaseOpened(cur.Urgent)
+			counts := map[string]int64{"cases:opened": 1}
+			if cur.Urgent {
+				counts["cases:urgent"] = 1
+			}
+			d.count(ctx, counts)
+			if cur.Urgent {
+				d.pushNew(ctx, cur.Channel, bot.SlackItem{ID: "urgent:" + cur.ID, Kind: bot.SlackReply, Chat: chat,
+					Text: "🆘 <!here> urgent: the migrant wrote about danger and was shown the emergency numbers."})
+			}
 		}
 	}
 	ahead, err := d.cases.Ahead(ctx, chat)
@@ -336,8 +344,15 @@ func itemID() string {
 
 // push queues items for Slack and wakes the local sender.
 func (d *Desk) push(ctx context.Context, channel string, items ...bot.SlackItem) error {
-	if err := d.cases.SlackPush(ctx, channel, items...); err != nil {
-		return err
+	_, err := d.pushNew(ctx, channel, items...)
+	return err
+}
+
+// pushNew queues items and returns how many were new.
+func (d *Desk) pushNew(ctx context.Context, channel string, items ...bot.SlackItem) (int, error) {
+	n, err := d.cases.SlackPush(ctx, channel, items...)
+	if err != nil {
+		return n, err
 	}
 	if d.Wake != nil {
 		select {
@@ -345,5 +360,5 @@ func (d *Desk) push(ctx context.Context, channel string, items ...bot.SlackItem)
 		default:
 		}
 	}
-	return nil
+	return n, nil
 }

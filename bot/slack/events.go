@@ -53,6 +53,15 @@ type Events struct {
 	// bg tracks Socket Mode work done after the envelope was
 	// acknowledged, so that shutdown can wait for it.
 	bg sync.WaitGroup
+
+	// SilentFor is how long a Socket Mode connection may go without a
+	// PING from Slack before it is given up and a new one opened (0:
+	// slack-go's 30 s). slack-go never PINGs from our side, so shorter
+	// than Slack's own PING interval would drop healthy connections.
+	SilentFor time.Duration
+	// Restart is the wait before reconnecting after Socket Mode stopped
+	// on an error slack-go does not retry (invalid_auth, a 404 …).
+	Restart time.Duration
 }
 
 // Wait waits for events and interactions still being handled.

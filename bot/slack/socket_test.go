@@ -54,6 +54,8 @@ func startSocket(t *testing.T, h Handler) *socketRig {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ev := NewEvents(d, h, st, nil, "", slackfake.BotUserID, log)
+	// The fake PINGs every 500 ms; production keeps slack-go's 30 s.
+	ev.SilentFor, ev.Restart = 2*time.Second, 100*time.Millisecond
 	api := slack.New("xoxb-test", slack.OptionAPIURL(r.srv.APIURL()), slack.OptionAppLevelToken("xapp-test"))
 	runCtx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -238,12 +240,9 @@ func TestSocketModeNeverBlocks(t *testing.T) {
 
 // TestSocketModeSilentConnection: when Slack stops PINGing (a dead
 // network path: the TCP connection stays open, nothing arrives), the
-// client gives the connection up and opens a new one within 5 s.
+// client gives the connection up and opens a new one within 5 s once
+// SilentFor has passed (2 s here; slack-go's 30 s in production).
 func TestSocketModeSilentConnection(t *testing.T) {
-	t.Skip("bug: RunSocketMode uses slack-go's default dead-man interval (socketmode.New without OptionPingInterval: 30 s), " +
-		"so a connection whose PINGs stop is given up only after 30-60 s (measured: 30.0 s), not within 5 s; " +
-		"slack-go v0.35 never PINGs from the client, so a shorter OptionPingInterval alone would drop healthy connections " +
-		"whenever Slack PINGs less often than that (see platform.md §4.2, slack-go #1566)")
 	r := startSocket(t, nil)
 	silenced := time.Now()
 	r.srv.StopPings()
@@ -255,5 +254,25 @@ func TestSocketModeSilentConnection(t *testing.T) {
 	r.waitAck(envelope, ackWithin)
 	if u := r.update(); u.Event.Text != "after the silence" {
 		t.Errorf("update %+v", u)
+	}
+}
+
+// TestSocketModeRestartsAfterFatalError: slack-go gives up for good when
+// apps.connections.open refuses (invalid_auth after a token rotation,
+// a 404); the service starts Socket Mode again rather than go deaf.
+func TestSocketModeRestartsAfterFatalError(t *testing.T) {
+	r := startSocket(t, nil)
+	r.srv.Fail("apps.connections.open", slackfake.Failure{Error: "invalid_auth"}, 1)
+	r.srv.Disconnect("refresh_requested")
+	r.waitConns(2, reconnectWithin)
+	envelope := r.reply("EvR", "after the restart")
+	if a := r.waitAck(envelope, ackWithin); a.Conn != 2 {
+		t.Errorf("ack on connection %d, want 2", a.Conn)
+	}
+	if u := r.update(); u.Event.Text != "after the restart" {
+		t.Errorf("update after the restart: %+v", u)
+	}
+	if n := len(r.srv.Requests("apps.connections.open")); n < 3 {
+		t.Errorf("apps.connections.open called %d times, want the refused one and a retry", n)
 	}
 }

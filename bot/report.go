@@ -19,6 +19,10 @@ import (
 type Stats interface {
 	// CountDay adds to the day's counters.
 	CountDay(ctx context.Context, day time.Time, counts map[string]int64) error
+	// CountOnce adds to the day's counters unless the day has counted
+	// under once already (a case id): a retry after a lost reply counts
+	// nothing more. It reports whether this call counted.
+	CountOnce(ctx context.Context, day time.Time, once string, counts map[string]int64) (bool, error)
 	// RecordClaim keeps how long a case waited for a consultant, on the
 	// day it was claimed.
 	RecordClaim(ctx context.Context, day time.Time, wait time.Duration) error

@@ -188,6 +188,15 @@ redis.call('SET', KEYS[1], string.format('%d', nxt), 'PX', math.floor((nxt - now
 return tat - now
 `
 
+// countOnceScript: KEYS stats; ARGV mark field, ttl s, then field and
+// increment pairs. Counts only if the mark was not set.
+var countOnceSrc = `
+if redis.call('HSETNX', KEYS[1], ARGV[1], 1) == 0 then return 0 end
+for i = 3, #ARGV, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1
+`
+
 // leadScript: KEYS lock; ARGV token, ttl ms.
 var leadSrc = `
 local holder = redis.call('GET', KEYS[1])
@@ -199,24 +208,25 @@ return 0
 `
 
 type scripts struct {
-	begin, commit, fail, release, push, due, next, pop, settle, quiet, reserve, lead *goredis.Script
-	bcClaim, bcDeliver, bcSettle                                                     *goredis.Script
+	begin, commit, fail, release, push, due, next, pop, settle, quiet, reserve, lead, countOnce *goredis.Script
+	bcClaim, bcDeliver, bcSettle                                                                *goredis.Script
 }
 
 func newScripts() scripts {
 	return scripts{
-		begin:   goredis.NewScript(beginSrc),
-		commit:  goredis.NewScript(commitSrc),
-		fail:    goredis.NewScript(failSrc),
-		release: goredis.NewScript(releaseSrc),
-		push:    goredis.NewScript(pushSrc),
-		due:     goredis.NewScript(dueSrc),
-		next:    goredis.NewScript(nextSrc),
-		pop:     goredis.NewScript(popSrc),
-		settle:  goredis.NewScript(settleSrc),
-		quiet:   goredis.NewScript(quietSrc),
-		reserve: goredis.NewScript(reserveSrc),
-		lead:    goredis.NewScript(leadSrc),
+		begin:     goredis.NewScript(beginSrc),
+		commit:    goredis.NewScript(commitSrc),
+		fail:      goredis.NewScript(failSrc),
+		release:   goredis.NewScript(releaseSrc),
+		push:      goredis.NewScript(pushSrc),
+		due:       goredis.NewScript(dueSrc),
+		next:      goredis.NewScript(nextSrc),
+		pop:       goredis.NewScript(popSrc),
+		settle:    goredis.NewScript(settleSrc),
+		quiet:     goredis.NewScript(quietSrc),
+		reserve:   goredis.NewScript(reserveSrc),
+		lead:      goredis.NewScript(leadSrc),
+		countOnce: goredis.NewScript(countOnceSrc),
 
 		bcClaim:   goredis.NewScript(bcClaimSrc),
 		bcDeliver: goredis.NewScript(bcDeliverSrc),

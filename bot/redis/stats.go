@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -46,6 +47,23 @@ func (st *Store) CountDay(ctx context.Context, day time.Time, counts map[string]
 	return nil
 }
 
+// CountOnce implements bot.Stats: the mark is a field of the day's hash
+// ("once:<id>"), so that one script on one key checks and counts.
+func (st *Store) CountOnce(ctx context.Context, day time.Time, once string, counts map[string]int64) (bool, error) {
+	args := []any{onceField + once, int64(statsTTL / time.Second)}
+	for f, n := range counts {
+		args = append(args, f, n)
+	}
+	n, err := st.s.countOnce.Run(ctx, st.rdb, []string{st.statsKey(day)}, args...).Int()
+	if err != nil {
+		return false, fmt.Errorf("count once %s: %w", once, err)
+	}
+	return n == 1, nil
+}
+
+// onceField starts the fields that mark what CountOnce counted.
+const onceField = "once:"
+
 // RecordClaim implements bot.Stats.
 func (st *Store) RecordClaim(ctx context.Context, day time.Time, wait time.Duration) error {
 	key := st.statsKey(day) + ":claims"
@@ -70,6 +88,9 @@ func (st *Store) Days(ctx context.Context, from, to time.Time) (map[string]int64
 			return nil, nil, fmt.Errorf("read stats: %w", err)
 		}
 		for k, v := range h {
+			if strings.HasPrefix(k, onceField) {
+				continue
+			}
 			n, _ := strconv.ParseInt(v, 10, 64)
 			counts[k] += n
 		}

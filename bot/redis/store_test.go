@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 	"strconv"
@@ -72,6 +73,7 @@ func TestContract(t *testing.T) {
 		"broadcast not before": testBroadcastNotBefore,
 		"forget unfollows":     testForgetUnfollows,
 		"topic versions":       testTopicVersions,
+		"count once":           testCountOnce,
 	}
 	for name, backend := range backends(t) {
 		open := func(t *testing.T, c conn, prefix string) *Store {
@@ -417,5 +419,24 @@ func TestRetention(t *testing.T) {
 	m.FastForward(2 * 24 * time.Hour)
 	if keys := chatKeys(t, st, rdb, 20); len(keys) != 0 {
 		t.Errorf("after the retention period keys remain: %v", keys)
+	}
+}
+
+// testCountOnce: counting under a mark twice (a retry after a lost
+// reply) counts once, and the marks are not counts.
+func testCountOnce(t *testing.T, st *Store, _ goredis.UniversalClient) {
+	for i, want := range []bool{true, false} {
+		counted, err := st.CountOnce(ctx, t0, "case:W-1", map[string]int64{"cases:opened": 1})
+		if err != nil || counted != want {
+			t.Fatalf("CountOnce #%d = %v, %v; want %v", i+1, counted, err, want)
+		}
+	}
+	st.CountOnce(ctx, t0, "case:W-2", map[string]int64{"cases:opened": 1})
+	counts, _, err := st.Days(ctx, t0, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]int64{"cases:opened": 2}; !maps.Equal(counts, want) {
+		t.Errorf("Days = %v, want %v", counts, want)
 	}
 }

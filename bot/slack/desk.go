@@ -66,6 +66,20 @@ func (d *Desk) count(ctx context.Context, counts map[string]int64) {
 	}
 }
 
+// countOnce counts the case's opening for reports, once whatever the
+// retries, and reports whether this call counted it; without Stats,
+// whether this call created the case.
+func (d *Desk) countOnce(ctx context.Context, c bot.Case, created bool) (bool, error) {
+	if d.Stats == nil {
+		return created, nil
+	}
+	counts := map[string]int64{"cases:opened": 1}
+	if c.Urgent {
+		counts["cases:urgent"] = 1
+	}
+	return d.Stats.CountOnce(ctx, c.Opened, "case:"+c.ID, counts)
+}
+
 var _ bot.Consultants = (*Desk)(nil)
 
 // NewDesk returns the desk. kb returns the FAQ being served (for the
@@ -90,23 +104,23 @@ func (d *Desk) Open(ctx context.Context, chat bot.ChatID, e flows.Escalate) (bot
 		// A case stored by an earlier try that failed before its parent
 		// was queued (a lost reply) still needs it: the parent goes under
 		// the case's own id, which is queued once, and the case is
-		// counted by whichever try queued it.
-		n, err := d.pushNew(ctx, cur.Channel, bot.SlackItem{ID: "parent:" + cur.ID, Kind: bot.SlackParent, Chat: chat,
-			Text: fallback(cur), Blocks: encodeBlocks(caseBlocks(cur, d.kb()))})
+		// counted under its id, once, whichever try gets that far.
+		if _, err := d.pushNew(ctx, cur.Channel, bot.SlackItem{ID: "parent:" + cur.ID, Kind: bot.SlackParent, Chat: chat,
+			Text: fallback(cur), Blocks: encodeBlocks(caseBlocks(cur, d.kb()))}); err != nil {
+			return bot.Opened{}, err
+		}
+		if cur.Urgent {
+			if _, err := d.pushNew(ctx, cur.Channel, bot.SlackItem{ID: "urgent:" + cur.ID, Kind: bot.SlackReply, Chat: chat,
+				Text: "🆘 <!here> urgent: the migrant wrote about danger and was shown the emergency numbers."}); err != nil {
+				return bot.Opened{}, err
+			}
+		}
+		counted, err := d.countOnce(ctx, cur, created)
 		if err != nil {
 			return bot.Opened{}, err
 		}
-		if n > 0 {
+		if counted {
 			d.Metrics.CaseOpened(cur.Urgent)
-			counts := map[string]int64{"cases:opened": 1}
-			if cur.Urgent {
-				counts["cases:urgent"] = 1
-			}
-			d.count(ctx, counts)
-			if cur.Urgent {
-				d.pushNew(ctx, cur.Channel, bot.SlackItem{ID: "urgent:" + cur.ID, Kind: bot.SlackReply, Chat: chat,
-					Text: "🆘 <!here> urgent: the migrant wrote about danger and was shown the emergency numbers."})
-			}
 		}
 	}
 	ahead, err := d.cases.Ahead(ctx, chat)

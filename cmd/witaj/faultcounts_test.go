@@ -52,6 +52,9 @@ func readTallies(t *testing.T, addr string, chats []int64) tallies {
 			continue
 		}
 		for f, v := range rdb.HGetAll(ctx, k).Val() {
+			if strings.HasPrefix(f, "once:") {
+				continue // CountOnce's marks, not counts
+			}
 			n, _ := strconv.ParseInt(v, 10, 64)
 			tl.Stats[f] += n
 		}

@@ -30,6 +30,7 @@
 //	witaj:topics           hash    last version and change note seen per topic; permanent (one field per topic)
 //	witaj:ratebc           string  broadcast send-rate state  TTL ≤ 1 s + the wait
 //	witaj:stats:<date>     hash    the day's counts for reports, no identifier; TTL 90 days
+//	                               (and once:case:<case id> marks, so that a case is counted once)
 //	witaj:stats:<date>:claims list minutes cases waited for a claim that day; TTL 90 days
 //
 // Keys of one broadcast share the hash tag {bc:<id>}:

@@ -103,8 +103,7 @@ func (d *Desk) Open(ctx context.Context, chat bot.ChatID, e flows.Escalate) (bot
 	if created || cur.ThreadTS == "" {
 		// A case stored by an earlier try that failed before its parent
 		// was queued (a lost reply) still needs it: the parent goes under
-		// the case's own id, which is queued once, and the case is
-		// counted under its id, once, whichever try gets that far.
+		// the case's own id, which is queued once.
 		if _, err := d.pushNew(ctx, cur.Channel, bot.SlackItem{ID: "parent:" + cur.ID, Kind: bot.SlackParent, Chat: chat,
 			Text: fallback(cur), Blocks: encodeBlocks(caseBlocks(cur, d.kb()))}); err != nil {
 			return bot.Opened{}, err
@@ -115,13 +114,16 @@ func (d *Desk) Open(ctx context.Context, chat bot.ChatID, e flows.Escalate) (bot
 				return bot.Opened{}, err
 			}
 		}
-		counted, err := d.countOnce(ctx, cur, created)
-		if err != nil {
-			return bot.Opened{}, err
-		}
-		if counted {
-			d.Metrics.CaseOpened(cur.Urgent)
-		}
+	}
+	// Counted on every try, not only one that queued the parent: the
+	// parent may have been posted before the retry of a try whose count
+	// was never reached.
+	counted, err := d.countOnce(ctx, cur, created)
+	if err != nil {
+		return bot.Opened{}, err
+	}
+	if counted {
+		d.Metrics.CaseOpened(cur.Urgent)
 	}
 	ahead, err := d.cases.Ahead(ctx, chat)
 	if err != nil {

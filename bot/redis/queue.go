@@ -28,8 +28,8 @@ type lanes[L comparable, T any] struct {
 	blockable bool
 }
 
-// chatLanes is the Telegram outbox.
-func (st *Store) chatLanes() lanes[bot.ChatID, bot.OutMessage] {
+// newChatLanes returns the Telegram outbox, a lane per chat.
+func (st *Store) newChatLanes() lanes[bot.ChatID, bot.OutMessage] {
 	return lanes[bot.ChatID, bot.OutMessage]{st: st, sched: st.key("sendq"), blockable: true,
 		name: func(c bot.ChatID) string { return strconv.FormatInt(int64(c), 10) },
 		parse: func(s string) (bot.ChatID, error) {
@@ -39,14 +39,16 @@ func (st *Store) chatLanes() lanes[bot.ChatID, bot.OutMessage] {
 		key: st.chatKey}
 }
 
-// SlackQueue implements bot.CaseStore: the Slack requests, a lane per
-// channel.
-func (st *Store) SlackQueue() bot.Queue[string, bot.SlackItem] {
+// newSlackLanes returns the Slack requests, a lane per channel.
+func (st *Store) newSlackLanes() lanes[string, bot.SlackItem] {
 	return lanes[string, bot.SlackItem]{st: st, sched: st.key("slackq"),
 		name:  func(ch string) string { return ch },
 		parse: func(s string) (string, error) { return s, nil },
 		key:   st.slackKey}
 }
+
+// SlackQueue implements bot.CaseStore.
+func (st *Store) SlackQueue() bot.Queue[string, bot.SlackItem] { return st.slackq }
 
 func (q lanes[L, T]) Due(ctx context.Context, now time.Time, max int, lease time.Duration) ([]L, time.Time, error) {
 	res, err := q.st.s.due.Run(ctx, q.st.rdb, []string{q.sched}, ms(now), lease.Milliseconds(), max).StringSlice()

@@ -73,6 +73,10 @@ type Store struct {
 	// contents caches what delivery needs of each broadcast (it never
 	// changes once created): broadcast id → *bcContent.
 	contents *sync.Map
+	// chats and slackq are the Telegram outbox and the Slack queue, made
+	// once: the send path uses them for every message.
+	chats  lanes[bot.ChatID, bot.OutMessage]
+	slackq lanes[string, bot.SlackItem]
 }
 
 var _ bot.Store = (*Store)(nil)
@@ -94,7 +98,9 @@ func New(rdb goredis.UniversalClient, opts Options) *Store {
 		opts.Retention = 30 * 24 * time.Hour
 	}
 	_, cluster := rdb.(*goredis.ClusterClient)
-	return &Store{rdb: rdb, prefix: opts.Prefix, retention: opts.Retention, s: newScripts(), ordered: !cluster, contents: &sync.Map{}}
+	st := &Store{rdb: rdb, prefix: opts.Prefix, retention: opts.Retention, s: newScripts(), ordered: !cluster, contents: &sync.Map{}}
+	st.chats, st.slackq = st.newChatLanes(), st.newSlackLanes()
+	return st
 }
 
 func (st *Store) chatKey(chat bot.ChatID, name string) string {
@@ -273,27 +279,27 @@ func (st *Store) queueSchedule(ctx context.Context, p goredis.Pipeliner, chat bo
 
 // Due implements bot.Store.
 func (st *Store) Due(ctx context.Context, now time.Time, max int, lease time.Duration) ([]bot.ChatID, time.Time, error) {
-	return st.chatLanes().Due(ctx, now, max, lease)
+	return st.chats.Due(ctx, now, max, lease)
 }
 
 // Next implements bot.Store.
 func (st *Store) Next(ctx context.Context, chat bot.ChatID, now time.Time) (bot.OutMessage, int, time.Duration, error) {
-	return st.chatLanes().Next(ctx, chat, now)
+	return st.chats.Next(ctx, chat, now)
 }
 
 // Settle implements bot.Store.
 func (st *Store) Settle(ctx context.Context, chat bot.ChatID, id string, now time.Time, interval time.Duration, last bool) (int, error) {
-	return st.chatLanes().Settle(ctx, chat, id, now, interval, last)
+	return st.chats.Settle(ctx, chat, id, now, interval, last)
 }
 
 // Defer implements bot.Store.
 func (st *Store) Defer(ctx context.Context, chat bot.ChatID, t time.Time) error {
-	return st.chatLanes().Defer(ctx, chat, t)
+	return st.chats.Defer(ctx, chat, t)
 }
 
 // Hold implements bot.Store.
 func (st *Store) Hold(ctx context.Context, chat bot.ChatID, t time.Time) error {
-	return st.chatLanes().Hold(ctx, chat, t)
+	return st.chats.Hold(ctx, chat, t)
 }
 
 // MaybeSent implements bot.Store: the mark is a field of the chat's
@@ -327,7 +333,7 @@ func (st *Store) Unreachable(ctx context.Context, chat bot.ChatID) error {
 
 // Idle implements bot.Store.
 func (st *Store) Idle(ctx context.Context, chat bot.ChatID) error {
-	return st.chatLanes().Idle(ctx, chat)
+	return st.chats.Idle(ctx, chat)
 }
 
 // Reserve implements bot.Store.

@@ -100,8 +100,8 @@ type CaseStore interface {
 	ForgetCase(ctx context.Context, chat ChatID) (Case, []SlackPost, error)
 
 	// SlackPush queues items for a channel, except those whose id was
-	// queued already, and returns how many it queued.
-	SlackPush(ctx context.Context, channel string, items ...SlackItem) (int, error)
+	// queued already.
+	SlackPush(ctx context.Context, channel string, items ...SlackItem) error
 	// SlackQueue is the queue of requests to Slack, a lane per channel.
 	SlackQueue() Queue[string, SlackItem]
 	// SlackBacklog reports whether the channel has items waiting.

@@ -307,9 +307,9 @@ func (st *Store) slackKey(channel, name string) string {
 }
 
 // SlackPush implements bot.CaseStore.
-func (st *Store) SlackPush(ctx context.Context, channel string, items ...bot.SlackItem) (int, error) {
+func (st *Store) SlackPush(ctx context.Context, channel string, items ...bot.SlackItem) error {
 	if len(items) == 0 {
-		return 0, nil
+		return nil
 	}
 	args := []any{st.retentionSeconds(), int64(SeenTTL / time.Second)}
 	for _, it := range items {
@@ -317,16 +317,15 @@ func (st *Store) SlackPush(ctx context.Context, channel string, items ...bot.Sla
 		args = append(args, it.ID, string(b))
 	}
 	keys := []string{st.slackKey(channel, "out"), st.slackKey(channel, "ids")}
-	n, err := st.s.push.Run(ctx, st.rdb, keys, args...).Int()
-	if err != nil {
-		return 0, fmt.Errorf("queue for slack %s: %w", channel, err)
+	if err := st.s.push.Run(ctx, st.rdb, keys, args...).Err(); err != nil {
+		return fmt.Errorf("queue for slack %s: %w", channel, err)
 	}
 	// Scheduled even when nothing was new: the first try may have queued
 	// the items and lost this step.
 	if err := st.rdb.ZAddNX(ctx, st.key("slackq"), goredis.Z{Score: float64(ms(time.Now())), Member: channel}).Err(); err != nil {
-		return n, fmt.Errorf("queue for slack %s: %w", channel, err)
+		return fmt.Errorf("queue for slack %s: %w", channel, err)
 	}
-	return n, nil
+	return nil
 }
 
 // SlackBacklog implements bot.CaseStore.

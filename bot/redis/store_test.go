@@ -207,7 +207,7 @@ func testSlackDue(t *testing.T, st *Store, _ goredis.UniversalClient) {
 	if chats, next, err := st.SlackQueue().Due(ctx, t0, 8, time.Minute); err != nil || len(chats) != 0 || !next.IsZero() {
 		t.Fatalf("empty queue: SlackDue = %v, %v, %v", chats, next, err)
 	}
-	if _, err := st.SlackPush(ctx, "CA", bot.SlackItem{ID: "i1", Kind: bot.SlackNotice, Text: "x"}); err != nil {
+	if err := st.SlackPush(ctx, "CA", bot.SlackItem{ID: "i1", Kind: bot.SlackNotice, Text: "x"}); err != nil {
 		t.Fatal(err)
 	}
 	st.SlackPush(ctx, "CB", bot.SlackItem{ID: "i2", Kind: bot.SlackNotice, Text: "y"})

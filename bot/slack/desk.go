@@ -104,15 +104,14 @@ func (d *Desk) Open(ctx context.Context, chat bot.ChatID, e flows.Escalate) (bot
 		// A case stored by an earlier try that failed before its parent
 		// was queued (a lost reply) still needs it: the parent goes under
 		// the case's own id, which is queued once.
-		if _, err := d.pushNew(ctx, cur.Channel, bot.SlackItem{ID: "parent:" + cur.ID, Kind: bot.SlackParent, Chat: chat,
-			Text: fallback(cur), Blocks: encodeBlocks(caseBlocks(cur, d.kb()))}); err != nil {
-			return bot.Opened{}, err
-		}
+		items := []bot.SlackItem{{ID: "parent:" + cur.ID, Kind: bot.SlackParent, Chat: chat,
+			Text: fallback(cur), Blocks: encodeBlocks(caseBlocks(cur, d.kb()))}}
 		if cur.Urgent {
-			if _, err := d.pushNew(ctx, cur.Channel, bot.SlackItem{ID: "urgent:" + cur.ID, Kind: bot.SlackReply, Chat: chat,
-				Text: "🆘 <!here> urgent: the migrant wrote about danger and was shown the emergency numbers."}); err != nil {
-				return bot.Opened{}, err
-			}
+			items = append(items, bot.SlackItem{ID: "urgent:" + cur.ID, Kind: bot.SlackReply, Chat: chat,
+				Text: "🆘 <!here> urgent: the migrant wrote about danger and was shown the emergency numbers."})
+		}
+		if err := d.push(ctx, cur.Channel, items...); err != nil {
+			return bot.Opened{}, err
 		}
 	}
 	// Counted on every try, not only one that queued the parent: the
@@ -360,15 +359,8 @@ func itemID() string {
 
 // push queues items for Slack and wakes the local sender.
 func (d *Desk) push(ctx context.Context, channel string, items ...bot.SlackItem) error {
-	_, err := d.pushNew(ctx, channel, items...)
-	return err
-}
-
-// pushNew queues items and returns how many were new.
-func (d *Desk) pushNew(ctx context.Context, channel string, items ...bot.SlackItem) (int, error) {
-	n, err := d.cases.SlackPush(ctx, channel, items...)
-	if err != nil {
-		return n, err
+	if err := d.cases.SlackPush(ctx, channel, items...); err != nil {
+		return err
 	}
 	if d.Wake != nil {
 		select {
@@ -376,5 +368,5 @@ func (d *Desk) pushNew(ctx context.Context, channel string, items ...bot.SlackIt
 		default:
 		}
 	}
-	return n, nil
+	return nil
 }

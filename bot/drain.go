@@ -67,6 +67,18 @@ type Drainer[L comparable, T any] struct {
 	// took it (a refusal counts as taken: the platform answered).
 	OnHealth func(ctx context.Context, ok bool)
 
+	// sem has a token per busy worker, whether the lane came from the
+	// schedule or from a commit (Take).
+	sem chan struct{}
+	// freed is signalled when a worker finishes, for a loop waiting for
+	// free workers.
+	freed chan struct{}
+	// runMu guards running, the context of Run while it runs: Take
+	// starts workers only then, and workers counts them for shutdown.
+	runMu   sync.Mutex
+	running context.Context
+	workers sync.WaitGroup
+
 	mu       sync.Mutex
 	attempts map[L]attempts
 	// delivered counts successful sends; a failure counts against an
@@ -86,7 +98,7 @@ type Drainer[L comparable, T any] struct {
 // overall rate's slots.
 func NewDrainer[L comparable, T any](q Queue[L, T], send func(context.Context, L, T) error, id func(T) string, rate Reserver, cfg DrainConfig, log *slog.Logger) *Drainer[L, T] {
 	d := &Drainer[L, T]{queue: q, send: send, id: id, cfg: cfg, log: log,
-		wake: make(chan struct{}, 1), now: time.Now, attempts: map[L]attempts{},
+		wake: make(chan struct{}, 1), now: time.Now, attempts: map[L]attempts{}, sem: make(chan struct{}, max(1, cfg.Workers)), freed: make(chan struct{}, 1),
 		platform: NewOutage(cfg.Platform+" (sending)", log), store: NewOutage("Redis ("+cfg.Platform+" queue)", log)}
 	if cfg.Rate > 0 && rate != nil {
 		d.pace = newPacer(rate, cfg.Rate)
@@ -113,7 +125,63 @@ func (d *Drainer[L, T]) Wake() chan<- struct{} { return d.wake }
 
 // Run sends until ctx ends.
 func (d *Drainer[L, T]) Run(ctx context.Context) {
+	d.runMu.Lock()
+	d.running = ctx
+	d.runMu.Unlock()
+	defer func() {
+		d.runMu.Lock()
+		d.running = nil
+		d.runMu.Unlock()
+		d.workers.Wait()
+	}()
 	d.loop(ctx, false)
+}
+
+// Claim implements Handoff: a commit claims a lane for as long as the
+// schedule would.
+func (d *Drainer[L, T]) Claim() time.Duration { return d.cfg.Lease }
+
+// Take implements Handoff for a lane claimed by a commit: if Run is
+// running and a worker is free, it sends the lane's items, first the one
+// given (the commit knows it: the lane was empty before), as for a lane
+// from the schedule.
+func (d *Drainer[L, T]) Take(lane L, first T, queued int) bool {
+	d.runMu.Lock()
+	defer d.runMu.Unlock()
+	ctx := d.running
+	if ctx == nil || ctx.Err() != nil {
+		return false
+	}
+	select {
+	case d.sem <- struct{}{}:
+	default:
+		return false
+	}
+	d.workers.Add(1)
+	go func() {
+		defer d.workers.Done()
+		defer d.free()
+		if !d.sendLane(ctx, lane, &head[T]{item: first, queued: queued}) {
+			d.poke()
+		}
+	}()
+	return true
+}
+
+// free gives a worker's token back and tells a loop waiting for one.
+func (d *Drainer[L, T]) free() {
+	<-d.sem
+	select {
+	case d.freed <- struct{}{}:
+	default:
+	}
+}
+
+// head is a lane's first item and how many are queued, when the caller
+// knows them.
+type head[T any] struct {
+	item   T
+	queued int
 }
 
 // Drain sends until nothing is due or ctx ends: for shutdown.
@@ -122,7 +190,7 @@ func (d *Drainer[L, T]) Drain(ctx context.Context) {
 }
 
 func (d *Drainer[L, T]) loop(ctx context.Context, untilIdle bool) {
-	sem := make(chan struct{}, max(1, d.cfg.Workers))
+	sem := d.sem
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	timer := time.NewTimer(0)
@@ -138,6 +206,7 @@ func (d *Drainer[L, T]) loop(ctx context.Context, untilIdle bool) {
 			case <-ctx.Done():
 				return
 			case <-d.wake:
+			case <-d.freed:
 			}
 		}
 		// Under load every commit wakes the loop: look at most every
@@ -166,12 +235,13 @@ func (d *Drainer[L, T]) loop(ctx context.Context, untilIdle bool) {
 				return
 			}
 			wg.Go(func() {
-				defer func() { <-sem }()
-				d.sendLane(ctx, lane)
+				defer d.free()
 				// The lane may be due again (deferred for its own rate,
 				// or an item came while it was claimed): look again
 				// rather than sleep until Poll.
-				d.poke()
+				if !d.sendLane(ctx, lane, nil) {
+					d.poke()
+				}
 			})
 		}
 		if len(lanes) == want {
@@ -199,33 +269,47 @@ func (d *Drainer[L, T]) loop(ctx context.Context, untilIdle bool) {
 }
 
 // sendLane sends the lane's due items, in order, until the lane must
-// wait (its own rate, a 429, an error) or has nothing left.
-func (d *Drainer[L, T]) sendLane(ctx context.Context, lane L) {
+// wait (its own rate, a 429, an error) or has nothing left; it reports
+// whether the lane was left with nothing queued. first, when known, is
+// the lane's head, so that the first item needs no look at the queue.
+func (d *Drainer[L, T]) sendLane(ctx context.Context, lane L, first *head[T]) (empty bool) {
 	for ctx.Err() == nil {
 		now := d.now()
-		item, queued, wait, err := d.queue.Next(ctx, lane, now)
-		switch {
-		case errors.Is(err, ErrEmpty):
-			d.idle(ctx, lane)
-			return
-		case errors.Is(err, ErrBlocked):
-			// Nothing is sent until the lane is reachable again, and
-			// what waits is dropped.
-			d.unreachable(ctx, lane)
-			d.idle(ctx, lane)
-			return
-		case err != nil:
-			d.store.Fail(err)
-			return
-		case wait > 0:
-			d.deferLane(ctx, lane, now.Add(wait))
-			return
+		var (
+			item   T
+			queued int
+		)
+		if first != nil {
+			item, queued, first = first.item, first.queued, nil
+		} else {
+			var (
+				wait time.Duration
+				err  error
+			)
+			item, queued, wait, err = d.queue.Next(ctx, lane, now)
+			switch {
+			case errors.Is(err, ErrEmpty):
+				d.idle(ctx, lane)
+				return true
+			case errors.Is(err, ErrBlocked):
+				// Nothing is sent until the lane is reachable again, and
+				// what waits is dropped.
+				d.unreachable(ctx, lane)
+				d.idle(ctx, lane)
+				return true
+			case err != nil:
+				d.store.Fail(err)
+				return false
+			case wait > 0:
+				d.deferLane(ctx, lane, now.Add(wait))
+				return false
+			}
 		}
 		if !d.takeSlot(ctx) {
-			return
+			return false
 		}
 		release := d.hold(ctx, lane)
-		err = d.send(ctx, lane, item)
+		err := d.send(ctx, lane, item)
 		left, last := -1, queued <= 1
 		if err == nil {
 			// Still holding the lane: an item sent but not marked would
@@ -236,9 +320,10 @@ func (d *Drainer[L, T]) sendLane(ctx context.Context, lane L) {
 		// Record the outcome even when shutting down: an item sent but
 		// not marked would be sent again after a restart.
 		if !d.settle(context.WithoutCancel(ctx), lane, item, err, left, last) || ctx.Err() != nil {
-			return
+			return left == 0
 		}
 	}
+	return false
 }
 
 // settle records the outcome of one send and reports whether to go on

@@ -103,6 +103,9 @@ type Service struct {
 	// so a local sender starts at once.
 	wake  chan<- struct{}
 	chats *chatLocks
+	// handoff, when set with a store that is a Claimer, sends a reply
+	// from the replica that committed it.
+	handoff Handoff
 }
 
 // NewService returns a service. consultants, metrics and wake may be nil.
@@ -112,6 +115,11 @@ func NewService(store Sessions, migrants Migrants, consultants Consultants, faq 
 	s.faq.Store(faq)
 	return s
 }
+
+// HandOff has a sender in this process take each chat whose commit
+// claimed its lane: the reply goes out without the sender asking the
+// store which chats are due and what they wait for. Call before serving.
+func (s *Service) HandOff(h Handoff) { s.handoff = h }
 
 // UseFAQ switches to another knowledge base; updates in flight finish on
 // the old one.
@@ -164,7 +172,8 @@ func (s *Service) Handle(ctx context.Context, u Update) error {
 		return s.failed(ctx, u, token, begun.Session, err)
 	}
 	c.Gaps = gaps
-	if err := s.store.Commit(ctx, u.Chat, token, c); err != nil {
+	claimed, err := s.commit(ctx, u.Chat, token, c)
+	if err != nil {
 		if errors.Is(err, ErrLeaseLost) {
 			return ErrBusy
 		}
@@ -177,7 +186,11 @@ func (s *Service) Handle(ctx context.Context, u Update) error {
 		}
 		return err
 	}
-	s.afterCommit(c)
+	if claimed {
+		s.handOff(ctx, u.Chat, c.Out)
+	} else {
+		s.afterCommit(c)
+	}
 	if u.HasEvent {
 		s.metrics.handledIn(c.Session.Lang)
 		// One line per update, for operators: what was decided, never
@@ -186,6 +199,36 @@ func (s *Service) Handle(ctx context.Context, u Update) error {
 			"lang", c.Session.Lang, "ms", time.Since(start).Milliseconds())
 	}
 	return nil
+}
+
+// commit stores the outcome, claiming the chat's lane for the local
+// sender when it can. A commit that fails for another reason than a lost
+// lock is tried once more at once: its reply may have been lost on the
+// way back, and a retry learns whether the first try claimed the lane,
+// which would otherwise wait for the claim to run out.
+func (s *Service) commit(ctx context.Context, chat ChatID, token string, c Commit) (bool, error) {
+	cl, ok := s.store.(Claimer)
+	if !ok || s.handoff == nil || len(c.Out) == 0 {
+		return false, s.store.Commit(ctx, chat, token, c)
+	}
+	claimed, err := cl.CommitClaim(ctx, chat, token, c, s.handoff.Claim())
+	if err != nil && !errors.Is(err, ErrLeaseLost) && ctx.Err() == nil {
+		claimed, err = cl.CommitClaim(ctx, chat, token, c, s.handoff.Claim())
+	}
+	return claimed, err
+}
+
+// handOff gives a claimed lane to the local sender, or back to the
+// schedule when no worker is free.
+func (s *Service) handOff(ctx context.Context, chat ChatID, out []OutMessage) {
+	if s.handoff.Take(chat, out[0], len(out)) {
+		return
+	}
+	if err := s.store.(Claimer).Hold(context.WithoutCancel(ctx), chat, s.now()); err != nil {
+		// The claim runs out with its lease; a sender takes the lane then.
+		s.log.Debug("give a claimed chat back to the schedule", "err", err)
+	}
+	s.signal()
 }
 
 // summary is what the log says of an update.

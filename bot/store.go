@@ -47,6 +47,32 @@ type Sessions interface {
 	DeadLetter(ctx context.Context, rec DeadLetter) error
 }
 
+// Claimer is a Sessions store that can claim the chat's send lane in the
+// commit itself, when the commit queued the lane's first messages and the
+// chat may be sent to now: the replica that handled the update then sends
+// them at once, without asking the schedule which lanes are due nor the
+// lane for its head. A lane claimed is the caller's for lease, as after
+// Queue.Due.
+type Claimer interface {
+	// CommitClaim is Commit, claiming the lane when it can; it reports
+	// whether it did. A retry of a commit whose reply was lost reports
+	// the first try's claim.
+	CommitClaim(ctx context.Context, chat ChatID, token string, c Commit, lease time.Duration) (claimed bool, err error)
+	// Hold gives a claimed lane back to the schedule, due at t.
+	Hold(ctx context.Context, chat ChatID, t time.Time) error
+}
+
+// Handoff is a sender in the same process that takes lanes from the
+// commits that claimed them.
+type Handoff interface {
+	// Claim is how long a commit claims a lane for it.
+	Claim() time.Duration
+	// Take starts sending the chat's messages, the first of them given
+	// (queued in all), if a worker is free; false leaves the lane to the
+	// caller, who gives it back to the schedule.
+	Take(chat ChatID, first OutMessage, queued int) bool
+}
+
 // Outbox is what the Sender needs: each chat's durable queue of outgoing
 // messages (a lane per chat), which remembers messages that may have
 // been sent and chats that blocked the bot, and the global send rate.

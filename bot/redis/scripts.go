@@ -8,26 +8,45 @@ import goredis "github.com/redis/go-redis/v9"
 // beginScript: KEYS seen, lock, session; ARGV update id, token, lease ms.
 var beginSrc = `
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return {'dup', ''} end
-local holder = redis.call('GET', KEYS[2])
-if holder and holder ~= ARGV[2] then return {'busy', ''} end
-redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+if not redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3], 'NX') then
+  if redis.call('GET', KEYS[2]) ~= ARGV[2] then return {'busy', ''} end
+  redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+end
 return {'ok', redis.call('GET', KEYS[3]) or ''}
 `
 
 // commitScript: KEYS seen, lock, session, out, audit, blocked, fails,
-// next, uncertain, bc; ARGV update id, token, now ms, session JSON, retention s, seen
-// ttl s, forget (0/1), control (0 none, 1 blocked, 2 unblocked), count of
-// outgoing messages, the messages, count of audit records, the records.
+// next, uncertain, bc, then (one server only, ARGV[9] >= 0) sendq, the
+// day's stats and the day's gaps; ARGV update id, token, now ms, session
+// JSON, retention s, seen ttl s, forget (0/1), control (0 none, 1
+// blocked, 2 unblocked), schedule (-1: the caller schedules; 0: the chat
+// is due now; > 0: claim the chat's lane for that many ms when it was
+// idle), the chat's schedule member, stats ttl s, count of outgoing
+// messages, the messages, count of audit records, the records, count of
+// stat fields, field and increment pairs, count of gaps, the gaps.
 //
-// It returns the outbox length, -1 when the lock is not held with the
-// token, or -2 when the update is committed already: a retry whose first
-// reply was lost on the way back succeeds instead of failing the lock
-// check. The erasure branch records the update too, so that a redelivered
-// "forget: yes" is not handled twice.
+// It returns {outbox length, claimed (0/1)}, {-1, 0} when the lock is not
+// held with the token, or {-2, claimed} when the update is committed
+// already: a retry whose first reply was lost succeeds instead of failing
+// the lock check, and learns whether the first try claimed the lane (its
+// claim, at the same now, is still untouched). Counting inside the script
+// counts an update once, however often its commit is tried. The erasure
+// branch records the update too, so that a redelivered "forget: yes" is
+// not handled twice.
+//
+// A claim's score ends in .5 ms, which no other writer of the schedule
+// uses (they write whole ms), so that only this commit's retry can take
+// it for its own.
 var commitSrc = `
+local sched = tonumber(ARGV[9])
+local claimAt = tonumber(ARGV[3]) + sched + 0.5
 if redis.call('GET', KEYS[2]) ~= ARGV[2] then
-  if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return -2 end
-  return -1
+  if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+    local mine = 0
+    if sched > 0 and tonumber(redis.call('ZSCORE', KEYS[11], ARGV[10]) or '0') == claimAt then mine = 1 end
+    return {-2, mine}
+  end
+  return {-1, 0}
 end
 local now = tonumber(ARGV[3])
 local ret = tonumber(ARGV[5])
@@ -48,25 +67,55 @@ if ARGV[8] == '1' then
 elseif ARGV[8] == '2' then
   redis.call('DEL', KEYS[6])
 end
-local i = 10
-local nout = tonumber(ARGV[9])
+local i = 13
+local nout = tonumber(ARGV[12])
+local n = 0
 for _ = 1, nout do
-  redis.call('RPUSH', KEYS[4], ARGV[i])
+  n = redis.call('RPUSH', KEYS[4], ARGV[i])
   i = i + 1
 end
-if nout > 0 then redis.call('EXPIRE', KEYS[4], ret) end
+-- A list that existed has its expiry; only a new one needs it.
+if nout > 0 and n == nout then redis.call('EXPIRE', KEYS[4], ret) end
 local naudit = tonumber(ARGV[i])
 i = i + 1
+local alen = 0
 for _ = 1, naudit do
-  redis.call('LPUSH', KEYS[5], ARGV[i])
+  alen = redis.call('LPUSH', KEYS[5], ARGV[i])
   i = i + 1
 end
 if naudit > 0 then
-  redis.call('LTRIM', KEYS[5], 0, 99)
+  if alen > 100 then redis.call('LTRIM', KEYS[5], 0, 99) end
   redis.call('EXPIRE', KEYS[5], ret)
 end
+local claimed = 0
+if sched >= 0 then
+  if nout > 0 then
+    -- Claim only a lane that was idle and may be sent to now: the
+    -- sender that takes it skips asking for its head.
+    local score = now
+    if sched > 0 and n == nout and redis.call('EXISTS', KEYS[6]) == 0 and tonumber(redis.call('GET', KEYS[8]) or '0') <= now then
+      score = claimAt
+      claimed = 1
+    end
+    if redis.call('ZADD', KEYS[11], 'NX', score, ARGV[10]) == 0 then claimed = 0 end
+  end
+  local nstats = tonumber(ARGV[i])
+  i = i + 1
+  for _ = 1, nstats do
+    redis.call('HINCRBY', KEYS[12], ARGV[i], ARGV[i + 1])
+    i = i + 2
+  end
+  if nstats > 0 then redis.call('EXPIRE', KEYS[12], ARGV[11]) end
+  local ngaps = tonumber(ARGV[i])
+  i = i + 1
+  for _ = 1, ngaps do
+    redis.call('ZINCRBY', KEYS[13], 1, ARGV[i])
+    i = i + 1
+  end
+  if ngaps > 0 then redis.call('EXPIRE', KEYS[13], ret) end
+end
 redis.call('DEL', KEYS[2])
-return redis.call('LLEN', KEYS[4])
+return {n, claimed}
 `
 
 // failScript: KEYS fails, lock; ARGV update id, token, ttl s.

@@ -139,9 +139,18 @@ func (st *Store) Begin(ctx context.Context, chat bot.ChatID, updateID int64, tok
 
 // Commit implements bot.Store.
 func (st *Store) Commit(ctx context.Context, chat bot.ChatID, token string, c bot.Commit) error {
+	_, err := st.CommitClaim(ctx, chat, token, c, 0)
+	return err
+}
+
+// CommitClaim implements bot.Claimer: Commit, and on one server (not a
+// cluster, where the schedule lives in another slot) the claim of the
+// chat's lane when the commit queued its first messages and the chat may
+// be sent to now.
+func (st *Store) CommitClaim(ctx context.Context, chat bot.ChatID, token string, c bot.Commit, lease time.Duration) (bool, error) {
 	sess, err := json.Marshal(c.Session)
 	if err != nil {
-		return fmt.Errorf("commit chat %d: encode session: %w", chat, err)
+		return false, fmt.Errorf("commit chat %d: encode session: %w", chat, err)
 	}
 	keys := []string{
 		st.chatKey(chat, "seen"), st.chatKey(chat, "lock"), st.chatKey(chat, "session"), st.chatKey(chat, "out"),
@@ -152,11 +161,20 @@ func (st *Store) Commit(ctx context.Context, chat bot.ChatID, token string, c bo
 	if c.Forget {
 		forget = "1"
 	}
-	args := []any{c.UpdateID, token, ms(c.Now), string(sess), st.retentionSeconds(), int64(SeenTTL / time.Second), forget, int(c.Control), len(c.Out)}
+	// On one server the script schedules and counts too (-1: the caller
+	// does, after it).
+	sched := int64(-1)
+	if st.ordered {
+		sched = max(lease.Milliseconds(), 0)
+		keys = append(keys, st.key("sendq"), st.statsKey(c.Now), st.key("gaps:"+c.Now.UTC().Format(time.DateOnly)))
+	}
+	args := make([]any, 0, 16+len(c.Out)+len(c.Audit)+2*len(c.Stats)+len(c.Gaps))
+	args = append(args, c.UpdateID, token, ms(c.Now), string(sess), st.retentionSeconds(), int64(SeenTTL/time.Second),
+		forget, int(c.Control), sched, strconv.FormatInt(int64(chat), 10), int64(statsTTL/time.Second), len(c.Out))
 	for _, m := range c.Out {
 		b, err := json.Marshal(m)
 		if err != nil {
-			return fmt.Errorf("commit chat %d: encode message: %w", chat, err)
+			return false, fmt.Errorf("commit chat %d: encode message: %w", chat, err)
 		}
 		args = append(args, string(b))
 	}
@@ -165,49 +183,74 @@ func (st *Store) Commit(ctx context.Context, chat bot.ChatID, token string, c bo
 		b, _ := json.Marshal(a)
 		args = append(args, string(b))
 	}
-	n, err := st.commit(ctx, chat, keys, args, c)
+	if st.ordered {
+		args = append(args, len(c.Stats))
+		for f, n := range c.Stats {
+			args = append(args, f, n)
+		}
+		args = append(args, len(c.Gaps))
+		for _, g := range c.Gaps {
+			args = append(args, string(g.Lang)+"\t"+normaliseGap(g.Text))
+		}
+	}
+	res, err := st.commit(ctx, chat, keys, args, c)
 	if err != nil {
-		return fmt.Errorf("commit chat %d update %d: %w", chat, c.UpdateID, err)
+		return false, fmt.Errorf("commit chat %d update %d: %w", chat, c.UpdateID, err)
 	}
-	if n == -1 {
-		return bot.ErrLeaseLost
+	if res[0] == -1 {
+		return false, bot.ErrLeaseLost
 	}
-	return nil // stored now, or by an earlier try whose reply was lost
+	// Stored now, or by an earlier try whose reply was lost.
+	return res[1] == 1, nil
 }
 
-// commit runs the commit script and schedules: pipelined where the order
-// holds, else one after the other. Scheduling a chat whose commit then
-// fails (lease lost) is harmless: the sender finds nothing new to send.
-func (st *Store) commit(ctx context.Context, chat bot.ChatID, keys []string, args []any, c bot.Commit) (int64, error) {
+// commit runs the commit script: on one server alone, or pipelined with
+// the subscription changes; in a cluster, followed by the schedule and
+// the counts. Scheduling a chat whose commit then fails (lease lost) is
+// harmless: the sender finds nothing new to send.
+func (st *Store) commit(ctx context.Context, chat bot.ChatID, keys []string, args []any, c bot.Commit) ([]int64, error) {
 	if !st.ordered {
-		n, err := st.s.commit.Run(ctx, st.rdb, keys, args...).Int64()
-		if err != nil || n == -1 {
-			return n, err
+		res, err := commitResult(st.s.commit.Run(ctx, st.rdb, keys, args...))
+		if err != nil || res[0] == -1 {
+			return res, err
 		}
-		return n, st.schedule(ctx, chat, c)
+		return res, st.schedule(ctx, chat, c)
+	}
+	if len(c.Follow) == 0 && len(c.Unfollow) == 0 {
+		return commitResult(st.s.commit.Run(ctx, st.rdb, keys, args...))
 	}
 	var cmd *goredis.Cmd
 	_, err := st.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
 		cmd = st.s.commit.EvalSha(ctx, p, keys, args...)
-		st.queueSchedule(ctx, p, chat, c.Now, len(c.Out) > 0, c.Gaps)
 		st.queueSubs(ctx, p, chat, c)
-		st.queueStats(ctx, p, c.Now, c.Stats)
 		return nil
 	})
 	if err != nil && isNoScript(cmd.Err()) {
 		// Redis lost its script cache (a restart): load the script and
-		// commit, then schedule again, after the commit this time (the
-		// gaps and the day's counts were added already).
-		n, err := st.s.commit.Run(ctx, st.rdb, keys, args...).Int64()
-		if err != nil || n == -1 {
-			return n, err
+		// commit, then change the subscriptions again, after the commit
+		// this time.
+		res, err := commitResult(st.s.commit.Run(ctx, st.rdb, keys, args...))
+		if err != nil || res[0] == -1 {
+			return res, err
 		}
-		return n, st.schedule(ctx, chat, bot.Commit{Now: c.Now, Out: c.Out, Follow: c.Follow, Unfollow: c.Unfollow})
+		return res, st.schedule(ctx, chat, bot.Commit{Follow: c.Follow, Unfollow: c.Unfollow})
 	}
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	return cmd.Int64()
+	return commitResult(cmd)
+}
+
+// commitResult reads the commit script's {length, claimed}.
+func commitResult(cmd *goredis.Cmd) ([]int64, error) {
+	res, err := cmd.Int64Slice()
+	if err != nil {
+		return nil, err
+	}
+	if len(res) != 2 {
+		return nil, fmt.Errorf("commit script answered %v", res)
+	}
+	return res, nil
 }
 
 func (st *Store) schedule(ctx context.Context, chat bot.ChatID, c bot.Commit) error {

@@ -47,16 +47,42 @@ var _ bot.Migrants = (*Client)(nil)
 // NewClient returns a client for token at apiURL (DefaultAPIURL, or a
 // self-hosted Bot API server, or a test fake).
 func NewClient(token, apiURL string, log *slog.Logger, metrics *bot.Metrics) (*Client, error) {
-	hc := &http.Client{Timeout: pollTimeout + 10*time.Second}
+	// Keep a connection per sender worker: the default keeps two, and
+	// every other send would open a new one (a TLS handshake with
+	// Telegram).
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 64
+	hc := &http.Client{Timeout: pollTimeout + 10*time.Second, Transport: tr}
 	b, err := tgbot.New(token,
 		tgbot.WithServerURL(apiURL),
 		tgbot.WithSkipGetMe(), // Start calls getMe itself, with a context
-		tgbot.WithHTTPClient(pollTimeout, hc),
+		tgbot.WithHTTPClient(pollTimeout, wholeBody{hc}),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("telegram client: %w", err)
 	}
 	return &Client{b: b, token: token, apiURL: strings.TrimRight(apiURL, "/"), http: hc, log: log, metrics: metrics, sendTimeout: bot.SendTimeout}, nil
+}
+
+// wholeBody sends each request body with its length in one piece. The
+// library streams its multipart form through a pipe, which net/http
+// sends chunked, a write to the socket per part: several system calls
+// for one sendMessage, where one will do.
+type wholeBody struct{ c *http.Client }
+
+func (w wholeBody) Do(req *http.Request) (*http.Response, error) {
+	if req.Body == nil || req.Body == http.NoBody || req.ContentLength > 0 {
+		return w.c.Do(req)
+	}
+	b, err := io.ReadAll(req.Body)
+	req.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("read request body: %w", err)
+	}
+	req.Body = io.NopCloser(bytes.NewReader(b))
+	req.ContentLength = int64(len(b))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	return w.c.Do(req)
 }
 
 // Format implements bot.Migrants: Telegram HTML within 4096 characters

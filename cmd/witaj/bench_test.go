@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 
 	"log/slog"
 	"net/http"
@@ -92,6 +93,7 @@ func newBenchRig(b *testing.B, sendCfg bot.SendConfig) *benchRig {
 	}
 	sender := bot.NewSender(newStore(r.send), client, sendCfg, log, nil)
 	svc := bot.NewService(newStore(r.handle), client, nil, faq, bot.DefaultConfig(), log, nil, sender.Wake())
+	svc.HandOff(sender)
 	hs := httptest.NewServer(telegram.NewWebhook("s", svc, nil, log, nil))
 	b.Cleanup(hs.Close)
 	r.hook = hs.URL
@@ -110,6 +112,8 @@ func (r *benchRig) post(b *testing.B, u models.Update) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// Read to the end, so that the connection is used again.
+	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b.Fatalf("webhook status %d", resp.StatusCode)
@@ -159,6 +163,10 @@ func (r *benchRig) run(b *testing.B, chats []int64, parallel int) {
 	r.handle.reset()
 	r.send.reset()
 	calls0 := r.serverCalls(b)
+	if os.Getenv("WITAJ_BENCH_STATS") != "" {
+		r.redis.ConfigResetStat(context.Background())
+		calls0 = 0
+	}
 	var (
 		mu      sync.Mutex
 		samples []sample
@@ -196,6 +204,10 @@ func (r *benchRig) run(b *testing.B, chats []int64, parallel int) {
 	answered := time.Since(start)
 	b.StopTimer()
 	calls := r.serverCalls(b) - calls0
+	if os.Getenv("WITAJ_BENCH_STATS") != "" {
+		info, _ := r.redis.Info(context.Background(), "commandstats").Result()
+		b.Log(info)
+	}
 	var ms1 runtime.MemStats
 	runtime.ReadMemStats(&ms1)
 	n := float64(len(samples))
@@ -302,7 +314,7 @@ func BenchmarkWebhookPath(b *testing.B) {
 		name string
 		cfg  func(*bot.SendConfig)
 	}{
-		{"raised_rates", func(c *bot.SendConfig) { c.Rate, c.RatePerChat, c.Workers = 100000, 100000, 32 }},
+		{"raised_rates", func(c *bot.SendConfig) { c.Rate, c.RatePerChat, c.Workers = 100000, 100000, 128 }},
 		// Telegram's limits, 30 messages a second: run with a small
 		// -benchtime (500x); this counts Redis work per update.
 		{"default_rates", func(c *bot.SendConfig) {}},

@@ -186,6 +186,7 @@ func (s *server) start(ctx context.Context) error {
 		s.sender.OnBlocked = desk.Blocked
 	}
 	s.svc = bot.NewService(s.store, client, consultants, faq, bot.DefaultConfig(), s.log, s.metrics, s.sender.Wake())
+	s.svc.HandOff(s.sender)
 	bcCfg := bot.DefaultBroadcastConfig()
 	bcCfg.Rate = s.cfg.SendRate * s.cfg.BroadcastShare
 	broadcaster := bot.NewBroadcaster(s.store, bcCfg, s.log, s.metrics)

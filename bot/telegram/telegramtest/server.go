@@ -66,6 +66,9 @@ type Server struct {
 	nextUpdateID  int64
 	nextMessageID int
 	pollGen       int // bumped by every getUpdates; an older poll then ends with 409
+	// poster posts webhook updates, keeping connections for reuse as
+	// Telegram does.
+	poster *http.Client
 }
 
 // New starts a fake Bot API server and closes it when the test ends.
@@ -83,6 +86,12 @@ func New(tb testing.TB) *Server {
 		commands:     make(map[string][]models.BotCommand),
 		nextUpdateID: 1,
 	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 256
+	s.poster = &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}
+	tb.Cleanup(tr.CloseIdleConnections)
 	s.hs = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	tb.Cleanup(s.close)
 	return s

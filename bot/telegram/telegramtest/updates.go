@@ -227,10 +227,7 @@ func (s *Server) PostWebhook(ctx context.Context, url, secret string, u models.U
 	if secret != "" {
 		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
 	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}}
-	resp, err := client.Do(req)
+	resp, err := s.poster.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("telegramtest: post update %d to webhook: %w", u.ID, err)
 	}

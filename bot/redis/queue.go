@@ -123,7 +123,7 @@ func (q lanes[L, T]) settle(ctx context.Context, lane L, id string, now time.Tim
 		// schedule to bring it back.
 		iv = 1
 	}
-	args := []any{id, ms(now), iv}
+	args := []any{id, ms(now), iv, q.st.retentionSeconds()}
 	if q.st.ordered {
 		flag := "0"
 		if last {

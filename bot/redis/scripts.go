@@ -174,42 +174,49 @@ if not head then return {'empty', ''} end
 return {'ok', head, tostring(redis.call('LLEN', KEYS[1]))}
 `
 
-// popScript: KEYS out, next; ARGV message id, now ms, quiet interval ms.
-// The message is removed only if it is still at the head, so a repeated
-// call after a retry removes nothing else. The head is decoded, not
-// matched as text, so the order of its JSON fields does not matter.
-var popSrc = `
-local head = redis.call('LINDEX', KEYS[1], 0)
-if head then
-  local ok, m = pcall(cjson.decode, head)
-  if ok and type(m) == 'table' and m.id == ARGV[1] then redis.call('LPOP', KEYS[1]) end
-end
+// popScript: KEYS out, next; ARGV message id, now ms, quiet interval ms,
+// retention s. The message is removed only if it is the head, so a
+// repeated call after a retry removes nothing else.
+var popSrc = popHead + `
 local iv = tonumber(ARGV[3])
 if iv > 0 then redis.call('SET', KEYS[2], tonumber(ARGV[2]) + iv, 'PX', iv + 1000) end
 return redis.call('LLEN', KEYS[1])
 `
 
+// popHead pops the head of KEYS[1] if it is the item ARGV[1], and pushes
+// it back when it is another (a repeated call after a lost reply); a
+// list the pop emptied gets its expiry (ARGV[4] s) again. The head is
+// matched by its leading id field, as Go writes it, else decoded, so the
+// order of its JSON fields does not matter.
+const popHead = `
+local head = redis.call('LPOP', KEYS[1])
+if head then
+  local mine = string.sub(head, 1, #ARGV[1] + 8) == '{"id":"' .. ARGV[1] .. '"'
+  if not mine then
+    local ok, m = pcall(cjson.decode, head)
+    mine = ok and type(m) == 'table' and m.id == ARGV[1]
+  end
+  if not mine and redis.call('LPUSH', KEYS[1], head) == 1 then redis.call('EXPIRE', KEYS[1], ARGV[4]) end
+end
+`
+
 // settleScript (one server only: it touches the chat's keys and the
 // schedule): KEYS out, next, sendq; ARGV message id, now ms, quiet
-// interval ms, chat, last ('1' when the sender lets the chat go). The
-// pop as in popScript, then, in the same step, the schedule: a chat let
-// go leaves it when its outbox is empty and is due now when not; a chat
-// kept is due after the interval. One step, because a schedule changed
-// without the pop (the pop failing with NOSCRIPT in a pipeline) let
-// another sender claim the chat and send the message again.
-var settleSrc = `
-local head = redis.call('LINDEX', KEYS[1], 0)
-if head then
-  local ok, m = pcall(cjson.decode, head)
-  if ok and type(m) == 'table' and m.id == ARGV[1] then redis.call('LPOP', KEYS[1]) end
-end
+// interval ms, retention s, chat, last ('1' when the sender lets the
+// chat go). The pop as in popScript, then, in the same step, the
+// schedule: a chat let go leaves it when its outbox is empty and is due
+// now when not; a chat kept is due after the interval. One step, because
+// a schedule changed without the pop (the pop failing with NOSCRIPT in a
+// pipeline) let another sender claim the chat and send the message
+// again.
+var settleSrc = popHead + `
 local now, iv = tonumber(ARGV[2]), tonumber(ARGV[3])
 if iv > 0 then redis.call('SET', KEYS[2], now + iv, 'PX', iv + 1000) end
 local n = redis.call('LLEN', KEYS[1])
-if ARGV[5] == '1' then
-  if n == 0 then redis.call('ZREM', KEYS[3], ARGV[4]) else redis.call('ZADD', KEYS[3], now, ARGV[4]) end
+if ARGV[6] == '1' then
+  if n == 0 then redis.call('ZREM', KEYS[3], ARGV[5]) else redis.call('ZADD', KEYS[3], now, ARGV[5]) end
 elseif iv > 0 then
-  redis.call('ZADD', KEYS[3], 'XX', now + iv, ARGV[4])
+  redis.call('ZADD', KEYS[3], 'XX', now + iv, ARGV[5])
 end
 return n
 `

@@ -74,6 +74,7 @@ func TestContract(t *testing.T) {
 		"forget unfollows":     testForgetUnfollows,
 		"topic versions":       testTopicVersions,
 		"count once":           testCountOnce,
+		"commit claims":        testCommitClaim,
 	}
 	for name, backend := range backends(t) {
 		open := func(t *testing.T, c conn, prefix string) *Store {
@@ -314,6 +315,11 @@ func testPopByID(t *testing.T, st *Store, rdb goredis.UniversalClient) {
 	if n, _ := st.Settle(ctx, 17, "1-0", t0, 0, false); n != 1 {
 		t.Fatalf("Sent of a gone id removed another message")
 	}
+	// The repeat popped the one message left and pushed it back: the
+	// list was made again, and must expire as the outbox does.
+	if ttl := rdb.TTL(ctx, st.chatKey(17, "out")).Val(); ttl <= 0 {
+		t.Fatalf("outbox pushed back without an expiry (TTL %v)", ttl)
+	}
 	rdb.RPush(ctx, st.chatKey(17, "out"), `not json`)
 	if n, _ := st.Settle(ctx, 17, "1-1", t0, 0, false); n != 1 {
 		t.Fatalf("Sent = %d, want 1 (the broken entry)", n)
@@ -438,5 +444,112 @@ func testCountOnce(t *testing.T, st *Store, _ goredis.UniversalClient) {
 	}
 	if want := map[string]int64{"cases:opened": 2}; !maps.Equal(counts, want) {
 		t.Errorf("Days = %v, want %v", counts, want)
+	}
+}
+
+// testCommitClaim: on one server, a commit that queues an idle chat's
+// first messages claims its lane for the local sender; a retry of the
+// commit learns of the claim; a chat that is blocked, busy or within its
+// per-chat interval is scheduled as usual; counts are made once however
+// often a commit is tried. In a cluster nothing is claimed.
+func testCommitClaim(t *testing.T, st *Store, _ goredis.UniversalClient) {
+	now := time.Now().Truncate(time.Millisecond)
+	const lease = time.Minute
+	out := []bot.OutMessage{{ID: "x", Text: "hi"}}
+	try := func(chat bot.ChatID, c bot.Commit) bool {
+		t.Helper()
+		claimed, err := st.CommitClaim(ctx, chat, "a", c, lease)
+		if err != nil {
+			t.Fatalf("CommitClaim(%d, update %d): %v", chat, c.UpdateID, err)
+		}
+		return claimed
+	}
+	commit := func(chat bot.ChatID, c bot.Commit) bool {
+		t.Helper()
+		if _, err := st.Begin(ctx, chat, c.UpdateID, "a", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		return try(chat, c)
+	}
+	due := func(at time.Time) []bot.ChatID {
+		t.Helper()
+		chats, _, err := st.Due(ctx, at, 100, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return chats
+	}
+	first := bot.Commit{UpdateID: 1, Now: now, Out: out}
+	if !st.ordered {
+		if commit(50, first) {
+			t.Fatal("claimed where the schedule lives on another server")
+		}
+		if !slices.Contains(due(now), 50) {
+			t.Fatal("the reply is not due at once")
+		}
+		return
+	}
+	if !commit(50, first) {
+		t.Fatal("an idle chat's first reply was not claimed")
+	}
+	if chats := due(now.Add(lease - time.Millisecond)); len(chats) != 0 {
+		t.Fatalf("a claimed chat was handed to another sender: %v", chats)
+	}
+	if !try(50, first) {
+		t.Fatal("a retry of the commit (its reply lost) did not learn of its claim")
+	}
+	if commit(50, bot.Commit{UpdateID: 2, Now: now, Out: []bot.OutMessage{{ID: "y", Text: "again"}}}) {
+		t.Fatal("a second reply claimed a lane already claimed")
+	}
+	// Once the sender holds the lane, it is no longer the commit's.
+	if err := st.Hold(ctx, 50, now.Add(lease)); err != nil {
+		t.Fatal(err)
+	}
+	if try(50, first) {
+		t.Fatal("a retry took a lane a sender holds")
+	}
+	if !slices.Contains(due(now.Add(lease+time.Millisecond)), 50) {
+		t.Fatal("the lane is not due when the hold ends")
+	}
+
+	if commit(51, bot.Commit{UpdateID: 1, Now: now, Out: out, Control: bot.Blocked}) {
+		t.Fatal("claimed the lane of a chat that blocked the bot")
+	}
+	if !commit(52, first) {
+		t.Fatal("not claimed")
+	}
+	if _, err := st.Settle(ctx, 52, "x", now, time.Second, true); err != nil {
+		t.Fatal(err)
+	}
+	if commit(52, bot.Commit{UpdateID: 2, Now: now, Out: out}) {
+		t.Fatal("claimed a chat within its per-chat interval")
+	}
+	if commit(53, bot.Commit{UpdateID: 1, Now: now}) {
+		t.Fatal("claimed a chat with nothing to send")
+	}
+	chats := due(now)
+	for _, c := range []bot.ChatID{51, 52} {
+		if !slices.Contains(chats, c) {
+			t.Errorf("chat %d not due at once (due: %v)", c, chats)
+		}
+	}
+	if slices.Contains(chats, 53) {
+		t.Error("a chat with nothing to send is scheduled")
+	}
+
+	counted := bot.Commit{UpdateID: 1, Now: now, Stats: map[string]int64{"decision:answer": 1},
+		Gaps: []flows.Gap{{Lang: knowledge.EN, Text: "where is the moon"}}}
+	commit(54, counted)
+	try(54, counted) // its reply lost
+	days, _, err := st.Days(ctx, now, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gaps, err := st.Gaps(ctx, now, 1, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if days["decision:answer"] != 1 || len(gaps) != 1 || gaps[0].Count != 1 {
+		t.Fatalf("after a commit tried twice: counts %v, gaps %v; want each once", days, gaps)
 	}
 }

@@ -21,7 +21,7 @@ return {'ok', redis.call('GET', KEYS[3]) or ''}
 // JSON, retention s, seen ttl s, forget (0/1), control (0 none, 1
 // blocked, 2 unblocked), schedule (-1: the caller schedules; 0: the chat
 // is due now; > 0: claim the chat's lane for that many ms when it was
-// idle), the chat's schedule member, stats ttl s, count of outgoing
+// idle), the chat's schedule member, stats ttl s (0: set already), count of outgoing
 // messages, the messages, count of audit records, the records, count of
 // stat fields, field and increment pairs, count of gaps, the gaps.
 //
@@ -105,7 +105,7 @@ if sched >= 0 then
     redis.call('HINCRBY', KEYS[12], ARGV[i], ARGV[i + 1])
     i = i + 2
   end
-  if nstats > 0 then redis.call('EXPIRE', KEYS[12], ARGV[11]) end
+  if nstats > 0 and ARGV[11] ~= '0' then redis.call('EXPIRE', KEYS[12], ARGV[11]) end
   local ngaps = tonumber(ARGV[i])
   i = i + 1
   for _ = 1, ngaps do

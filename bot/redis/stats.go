@@ -18,6 +18,20 @@ var _ bot.Stats = (*Store)(nil)
 // identify no one.
 const statsTTL = 90 * 24 * time.Hour
 
+// statsExpiry returns the expiry (s) a commit gives the day's counts, or
+// 0 when this store gave it within the last hour: every commit counts,
+// and one EXPIRE an hour keeps the key expiring even if Redis lost it
+// and a count made it again.
+func (st *Store) statsExpiry(key string, now time.Time) int64 {
+	st.expiryMu.Lock()
+	defer st.expiryMu.Unlock()
+	if st.expiryKey == key && now.Sub(st.expirySet) < time.Hour {
+		return 0
+	}
+	st.expiryKey, st.expirySet = key, now
+	return int64(statsTTL / time.Second)
+}
+
 func (st *Store) statsKey(day time.Time) string {
 	return st.key("stats:" + day.UTC().Format(time.DateOnly))
 }

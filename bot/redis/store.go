@@ -77,6 +77,11 @@ type Store struct {
 	// once: the send path uses them for every message.
 	chats  lanes[bot.ChatID, bot.OutMessage]
 	slackq lanes[string, bot.SlackItem]
+	// expiryKey is the day's stats key this store last gave its expiry,
+	// at expirySet (statsExpiry).
+	expiryMu  sync.Mutex
+	expiryKey string
+	expirySet time.Time
 }
 
 var _ bot.Store = (*Store)(nil)
@@ -168,9 +173,13 @@ func (st *Store) CommitClaim(ctx context.Context, chat bot.ChatID, token string,
 		sched = max(lease.Milliseconds(), 0)
 		keys = append(keys, st.key("sendq"), st.statsKey(c.Now), st.key("gaps:"+c.Now.UTC().Format(time.DateOnly)))
 	}
+	var statsExpiry int64
+	if st.ordered && len(c.Stats) > 0 {
+		statsExpiry = st.statsExpiry(keys[11], time.Now())
+	}
 	args := make([]any, 0, 16+len(c.Out)+len(c.Audit)+2*len(c.Stats)+len(c.Gaps))
 	args = append(args, c.UpdateID, token, ms(c.Now), string(sess), st.retentionSeconds(), int64(SeenTTL/time.Second),
-		forget, int(c.Control), sched, strconv.FormatInt(int64(chat), 10), int64(statsTTL/time.Second), len(c.Out))
+		forget, int(c.Control), sched, strconv.FormatInt(int64(chat), 10), statsExpiry, len(c.Out))
 	for _, m := range c.Out {
 		b, err := json.Marshal(m)
 		if err != nil {

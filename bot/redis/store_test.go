@@ -274,7 +274,8 @@ func testKeysExpire(t *testing.T, st *Store, rdb goredis.UniversalClient) {
 	mustBegin(t, st, 12, 1, "a")
 	// Two messages: one stays in the outbox, whose expiry is checked.
 	st.Commit(ctx, 12, "a", bot.Commit{UpdateID: 1, Session: s, Now: t0, Out: []bot.OutMessage{msg("1-0", "x"), msg("1-1", "y")},
-		Audit: []bot.AuditRecord{{Ref: "a@1", At: t0}}, Control: bot.Blocked})
+		Audit: []bot.AuditRecord{{Ref: "a@1", At: t0}}, Control: bot.Blocked,
+		Stats: map[string]int64{"decision:answer": 1}, Gaps: []flows.Gap{{Lang: knowledge.EN, Text: "rain"}}})
 	st.Schedule(ctx, 12, t0, nil)
 	st.Settle(ctx, 12, "1-0", time.Now(), time.Second, false)
 	mustBegin(t, st, 12, 2, "a")

@@ -52,6 +52,10 @@ func TestSendAndErrors(t *testing.T) {
 	if len(sent[0].Keyboard) != 1 || sent[0].Keyboard[0][0].CallbackData != "menu" {
 		t.Errorf("keyboard %+v", sent[0].Keyboard)
 	}
+	// FAQ answers link official pages: no preview card under each.
+	if reqs := srv.RequestsFor("sendMessage"); len(reqs) != 1 || !strings.Contains(reqs[0].Params["link_preview_options"], `"is_disabled":true`) {
+		t.Errorf("link previews not disabled: %+v", reqs)
+	}
 	tests := []struct {
 		f     telegramtest.Failure
 		check func(error) bool

@@ -226,6 +226,7 @@ func (r *benchRig) run(b *testing.B, chats []int64, parallel int) {
 	// The whole process allocates: the fake Telegram server too, so this
 	// is an upper bound on witaj's own allocations.
 	b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/n, "process_allocs/update")
+	b.ReportMetric(float64(ms1.TotalAlloc-ms0.TotalAlloc)/n/1024, "process_KB/update")
 }
 
 // BenchmarkIdleReplica: a whole `witaj serve` with consultants on Slack,

@@ -178,19 +178,21 @@ func (st *Store) CommitClaim(ctx context.Context, chat bot.ChatID, token string,
 		statsExpiry = st.statsExpiry(keys[11], time.Now())
 	}
 	args := make([]any, 0, 16+len(c.Out)+len(c.Audit)+2*len(c.Stats)+len(c.Gaps))
-	args = append(args, c.UpdateID, token, ms(c.Now), string(sess), st.retentionSeconds(), int64(SeenTTL/time.Second),
+	// Encoded JSON goes as []byte: go-redis writes it as it is, where a
+	// string would be one more copy of every message.
+	args = append(args, c.UpdateID, token, ms(c.Now), sess, st.retentionSeconds(), int64(SeenTTL/time.Second),
 		forget, int(c.Control), sched, strconv.FormatInt(int64(chat), 10), statsExpiry, len(c.Out))
 	for _, m := range c.Out {
 		b, err := json.Marshal(m)
 		if err != nil {
 			return false, fmt.Errorf("commit chat %d: encode message: %w", chat, err)
 		}
-		args = append(args, string(b))
+		args = append(args, b)
 	}
 	args = append(args, len(c.Audit))
 	for _, a := range c.Audit {
 		b, _ := json.Marshal(a)
-		args = append(args, string(b))
+		args = append(args, b)
 	}
 	if st.ordered {
 		args = append(args, len(c.Stats))

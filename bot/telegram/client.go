@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	tgbot "github.com/go-telegram/bot"
@@ -40,6 +41,8 @@ type Client struct {
 	// formatted holds the parts of messages that are the same for every
 	// user (bot.Message.Same): an FAQ answer is formatted and split once.
 	formatted formatCache
+	// answers are buffers for sendMessage's answers.
+	answers sync.Pool
 }
 
 var _ bot.Migrants = (*Client)(nil)
@@ -61,7 +64,8 @@ func NewClient(token, apiURL string, log *slog.Logger, metrics *bot.Metrics) (*C
 	if err != nil {
 		return nil, fmt.Errorf("telegram client: %w", err)
 	}
-	return &Client{b: b, token: token, apiURL: strings.TrimRight(apiURL, "/"), http: hc, log: log, metrics: metrics, sendTimeout: bot.SendTimeout}, nil
+	return &Client{b: b, token: token, apiURL: strings.TrimRight(apiURL, "/"), http: hc, log: log, metrics: metrics, sendTimeout: bot.SendTimeout,
+		answers: sync.Pool{New: func() any { return new(bytes.Buffer) }}}, nil
 }
 
 // wholeBody sends each request body with its length in one piece. The
@@ -151,10 +155,16 @@ func (c *Client) sendMessage(ctx context.Context, req sendMessageRequest) error 
 		return redactToken(fmt.Errorf("sendMessage: %w", err), c.token)
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
+	// The answer echoes the whole message: read it into a buffer that
+	// sends reuse. (Not the request's: the transport may still read the
+	// request body after Do returns.)
+	buf := c.answers.Get().(*bytes.Buffer)
+	defer c.answers.Put(buf)
+	buf.Reset()
+	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, 1<<20)); err != nil {
 		return fmt.Errorf("sendMessage: read the answer: %w", err)
 	}
+	raw := buf.Bytes()
 	var r struct {
 		OK          bool   `json:"ok"`
 		Description string `json:"description"`

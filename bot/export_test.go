@@ -8,7 +8,7 @@ func (s *Service) ChatTurns(chat ChatID) int {
 	s.chats.mu.Lock()
 	defer s.chats.mu.Unlock()
 	if c := s.chats.m[chat]; c != nil {
-		return c.waiters
+		return 1 + len(c.waiting) // the holder and the waiting
 	}
 	return 0
 }

@@ -32,23 +32,25 @@ func faultHarness(t *testing.T) (*harness, *redistest.Proxy) {
 }
 
 // TestLostCommitReplyIsAnsweredOnce: Redis runs the commit but its reply
-// is lost. The update is not acknowledged; its redelivery is a duplicate,
-// and the reply stored by the first try is sent, once.
+// is lost, and so is the reply to the service's one retry. The update is
+// not acknowledged; its redelivery is a duplicate, and the reply stored
+// by the first try is sent, once. (With one reply lost, the retry finds
+// the commit stored and the update is acknowledged: TestFaults.)
 func TestLostCommitReplyIsAnsweredOnce(t *testing.T) {
 	h, proxy := faultHarness(t)
 	svc := h.service(nil)
 	if err := svc.Handle(ctx, command(1, 40, "start", "en")); err != nil {
 		t.Fatal(err)
 	}
-	// begin, then commit: lose the commit's reply.
+	// begin, then commit: lose the commit's replies.
 	u := text(2, 40, "minimum wage")
-	proxy.LoseReplyTo([]byte(redis.ScriptSHA("commit")), 1)
+	proxy.LoseReplyTo([]byte(redis.ScriptSHA("commit")), 2)
 	err := svc.Handle(ctx, u)
-	if proxy.Lost() != 1 {
-		t.Fatalf("the proxy lost %d replies, want the commit's", proxy.Lost())
+	if proxy.Lost() != 2 {
+		t.Fatalf("the proxy lost %d replies, want the commit's two", proxy.Lost())
 	}
 	if err == nil {
-		t.Fatalf("Handle acknowledged an update whose commit reply was lost")
+		t.Fatalf("Handle acknowledged an update whose commit replies were lost")
 	}
 	// Telegram delivers it again.
 	for i := 0; i < 3; i++ {
@@ -75,8 +77,9 @@ func TestLostCommitReplyIsAnsweredOnce(t *testing.T) {
 func TestCommitFailureFreesTheChat(t *testing.T) {
 	h, proxy := faultHarness(t)
 	svc := h.service(nil)
-	// The commit never reaches Redis: the connection breaks on the way.
-	proxy.DropRequestTo([]byte(redis.ScriptSHA("commit")), 1)
+	// The commit never reaches Redis, nor its retry: the connection
+	// breaks on the way.
+	proxy.DropRequestTo([]byte(redis.ScriptSHA("commit")), 2)
 	if err := svc.Handle(ctx, text(1, 41, "hello")); err == nil {
 		t.Fatal("Handle succeeded though its commit failed")
 	}

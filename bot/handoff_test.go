@@ -2,11 +2,14 @@ package bot_test
 
 import (
 	"context"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/witaj/witaj/bot"
+	"github.com/witaj/witaj/bot/redis"
 )
 
 // dueCounter counts how often a sender asks the schedule for due chats.
@@ -102,4 +105,69 @@ func TestHandOffWithoutAFreeWorker(t *testing.T) {
 			t.Errorf("chat %d got %d messages, want 1", c, len(sent))
 		}
 	}
+}
+
+// beginCounter counts Begin calls: updates that asked Redis for the
+// chat's lock and session.
+type beginCounter struct {
+	*redis.Store
+	n atomic.Int64
+}
+
+func (b *beginCounter) Begin(ctx context.Context, chat bot.ChatID, updateID int64, token string, lease time.Duration) (bot.Begun, error) {
+	b.n.Add(1)
+	return b.Store.Begin(ctx, chat, updateID, token, lease)
+}
+
+// TestHotChatKeepsTheLock: updates of one chat that arrive together are
+// each handled once, and most go on from the one before without asking
+// Redis for the chat's lock and session again. A redelivered update among
+// them is a duplicate, not handled twice.
+func TestHotChatKeepsTheLock(t *testing.T) {
+	h := newHarness(t)
+	st := &beginCounter{Store: h.store}
+	svc := bot.NewService(st, h.migrants, nil, h.faq, bot.DefaultConfig(), h.log, nil, nil)
+	if err := svc.Handle(ctx, command(1, 300, "start", "en")); err != nil {
+		t.Fatal(err)
+	}
+	before := st.n.Load()
+	const n = 30
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			// Every fifth is update 2 again: Telegram redelivering it.
+			id := int64(2 + i)
+			if i%5 == 4 {
+				id = 2
+			}
+			if err := svc.Handle(ctx, text(id, 300, "minimum wage")); err != nil {
+				t.Errorf("update %d: %v", id, err)
+			}
+		})
+	}
+	wg.Wait()
+	begins := st.n.Load() - before
+	want := 1 + n - n/5 // start, and each distinct question
+	h.runSender(t, h.sender(fastSend()))
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && len(h.migrants.sentTo(300)) < want; {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // nothing more comes
+	seen := map[string]bool{}
+	updates := map[string]bool{}
+	for _, m := range h.migrants.sentTo(300) {
+		if seen[m.ID] {
+			t.Errorf("message %s sent twice", m.ID)
+		}
+		seen[m.ID] = true
+		u, _, _ := strings.Cut(m.ID, "-")
+		updates[u] = true
+	}
+	if len(updates) != want {
+		t.Errorf("replies to %d updates, want %d", len(updates), want)
+	}
+	if begins > n/2 {
+		t.Errorf("%d of %d updates began with Redis; the others should go on from the one before", begins, n)
+	}
+	t.Logf("%d of %d updates began with Redis", begins, n)
 }

@@ -103,7 +103,7 @@ type Service struct {
 	// so a local sender starts at once.
 	wake  chan<- struct{}
 	chats *chatLocks
-	// handoff, when set with a store that is a Claimer, sends a reply
+	// handoff, when set with a store that is a Committer, sends a reply
 	// from the replica that committed it.
 	handoff Handoff
 }
@@ -111,7 +111,13 @@ type Service struct {
 // NewService returns a service. consultants, metrics and wake may be nil.
 func NewService(store Sessions, migrants Migrants, consultants Consultants, faq *FAQ, cfg Config, log *slog.Logger, metrics *Metrics, wake chan<- struct{}) *Service {
 	s := &Service{store: store, migrants: migrants, consultants: consultants, cfg: cfg, log: log, metrics: metrics, now: time.Now, wake: wake,
-		chats: newChatLocks()}
+		chats: nil}
+	s.chats = newChatLocks(func(chat ChatID, token string) {
+		// A lock kept for an update that gave up waiting: free it, or the
+		// chat's next update (perhaps at another replica) waits out the
+		// lease.
+		go s.releaseLock(context.Background(), chat, token)
+	})
 	s.faq.Store(faq)
 	return s
 }
@@ -141,7 +147,7 @@ func (s *Service) Handle(ctx context.Context, u Update) error {
 	// This replica's updates of the chat go one at a time; the wait
 	// counts against BusyTimeout like waiting for the Redis lock.
 	turnCtx, cancel := context.WithTimeout(ctx, s.cfg.BusyTimeout)
-	release, err := s.chats.acquire(turnCtx, u.Chat)
+	turn, err := s.chats.acquire(turnCtx, u.Chat, u.ID)
 	cancel()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -149,44 +155,49 @@ func (s *Service) Handle(ctx context.Context, u Update) error {
 		}
 		return ErrBusy
 	}
-	defer release()
-	token := newToken()
-	begun, err := s.begin(ctx, u, token)
-	if errors.Is(err, ErrDuplicate) {
-		s.metrics.update("duplicate")
-		// Handled before, but perhaps not acknowledged because putting its
-		// messages on the send schedule failed: schedule again (a no-op
-		// when they are), and acknowledge only once that worked.
-		if err := s.store.Schedule(ctx, u.Chat, s.now(), nil); err != nil {
+	defer turn.release()
+	token, session, continued := newToken(), flows.Session{}, false
+	if k := turn.take(); k != nil {
+		// The last update of the chat kept the lock for this one.
+		token = k.token
+		switch {
+		case k.update != u.ID || time.Until(k.until) < s.cfg.Lease/2:
+			// Kept for another (which gave up), or for too long:
+			// begin as usual, with the token that holds the lock.
+		case k.dup:
+			s.releaseLock(ctx, u.Chat, token)
+			return s.duplicate(ctx, u)
+		default:
+			session, continued = k.session, true
+		}
+	}
+	if !continued {
+		begun, err := s.begin(ctx, u, token)
+		if errors.Is(err, ErrDuplicate) {
+			return s.duplicate(ctx, u)
+		}
+		if err != nil {
 			return err
 		}
-		s.signal()
-		return nil
-	}
-	if err != nil {
-		return err
+		session = begun.Session
 	}
 	s.metrics.update(kindOf(u))
-	c, gaps, sum, err := s.decide(ctx, begun.Session, u)
+	c, gaps, sum, err := s.decide(ctx, session, u)
 	if err != nil {
-		return s.failed(ctx, u, token, begun.Session, err)
+		return s.failed(ctx, u, token, session, err)
 	}
 	c.Gaps = gaps
-	claimed, err := s.commit(ctx, u.Chat, token, c)
+	done, err := s.commit(ctx, turn, token, c)
 	if err != nil {
 		if errors.Is(err, ErrLeaseLost) {
 			return ErrBusy
 		}
 		// Redis may be briefly unreachable: free the chat for the
 		// redelivery rather than leave it locked for the whole lease.
-		if rerr := s.store.Release(context.WithoutCancel(ctx), u.Chat, token); rerr != nil {
-			// Redis is likely down; the caller logs that. The lock
-			// expires with its lease.
-			s.log.Debug("release chat after a failed commit", "err", rerr)
-		}
+		s.releaseLock(ctx, u.Chat, token)
 		return err
 	}
-	if claimed {
+	if done.Claimed {
 		s.handOff(ctx, u.Chat, c.Out)
 	} else {
 		s.afterCommit(c)
@@ -201,21 +212,56 @@ func (s *Service) Handle(ctx context.Context, u Update) error {
 	return nil
 }
 
-// commit stores the outcome, claiming the chat's lane for the local
-// sender when it can. A commit that fails for another reason than a lost
-// lock is tried once more at once: its reply may have been lost on the
-// way back, and a retry learns whether the first try claimed the lane,
-// which would otherwise wait for the claim to run out.
-func (s *Service) commit(ctx context.Context, chat ChatID, token string, c Commit) (bool, error) {
-	cl, ok := s.store.(Claimer)
-	if !ok || s.handoff == nil || len(c.Out) == 0 {
-		return false, s.store.Commit(ctx, chat, token, c)
+// duplicate answers an update handled before, but perhaps not
+// acknowledged because putting its messages on the send schedule failed:
+// it schedules again (a no-op when they are), and acknowledges only once
+// that worked.
+func (s *Service) duplicate(ctx context.Context, u Update) error {
+	s.metrics.update("duplicate")
+	if err := s.store.Schedule(ctx, u.Chat, s.now(), nil); err != nil {
+		return err
 	}
-	claimed, err := cl.CommitClaim(ctx, chat, token, c, s.handoff.Claim())
+	s.signal()
+	return nil
+}
+
+// releaseLock gives up the chat's Redis lock held with token.
+func (s *Service) releaseLock(ctx context.Context, chat ChatID, token string) {
+	if err := s.store.Release(context.WithoutCancel(ctx), chat, token); err != nil {
+		// Redis is likely down; the caller logs that. The lock expires
+		// with its lease.
+		s.log.Debug("release chat", "err", err)
+	}
+}
+
+// commit stores the outcome. Where the store can, it claims the chat's
+// lane for the local sender, and keeps the chat's lock for the update
+// waiting next in this replica (which then needs no Begin). A commit that
+// fails for another reason than a lost lock is tried once more at once:
+// its reply may have been lost on the way back, and a retry learns
+// whether the first try claimed the lane, which would otherwise wait for
+// the claim to run out.
+func (s *Service) commit(ctx context.Context, t *turn, token string, c Commit) (Committed, error) {
+	cm, ok := s.store.(Committer)
+	if !ok {
+		return Committed{}, s.store.Commit(ctx, t.chat, token, c)
+	}
+	var o CommitOptions
+	if s.handoff != nil && len(c.Out) > 0 {
+		o.Claim = s.handoff.Claim()
+	}
+	if next, ok := t.next(); ok && !c.Forget {
+		o.Keep, o.Next = s.cfg.Lease, next
+	}
+	done, err := cm.CommitWith(ctx, t.chat, token, c, o)
 	if err != nil && !errors.Is(err, ErrLeaseLost) && ctx.Err() == nil {
-		claimed, err = cl.CommitClaim(ctx, chat, token, c, s.handoff.Claim())
+		o.Retry = true
+		done, err = cm.CommitWith(ctx, t.chat, token, c, o)
 	}
-	return claimed, err
+	if err == nil && done.Kept {
+		t.keep(&keptLock{token: token, session: c.Session, until: time.Now().Add(o.Keep), update: o.Next, dup: done.NextSeen})
+	}
+	return done, err
 }
 
 // handOff gives a claimed lane to the local sender, or back to the
@@ -224,7 +270,7 @@ func (s *Service) handOff(ctx context.Context, chat ChatID, out []OutMessage) {
 	if s.handoff.Take(chat, out[0], len(out)) {
 		return
 	}
-	if err := s.store.(Claimer).Hold(context.WithoutCancel(ctx), chat, s.now()); err != nil {
+	if err := s.store.(Committer).Hold(context.WithoutCancel(ctx), chat, s.now()); err != nil {
 		// The claim runs out with its lease; a sender takes the lane then.
 		s.log.Debug("give a claimed chat back to the schedule", "err", err)
 	}

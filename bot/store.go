@@ -47,19 +47,43 @@ type Sessions interface {
 	DeadLetter(ctx context.Context, rec DeadLetter) error
 }
 
-// Claimer is a Sessions store that can claim the chat's send lane in the
-// commit itself, when the commit queued the lane's first messages and the
-// chat may be sent to now: the replica that handled the update then sends
-// them at once, without asking the schedule which lanes are due nor the
-// lane for its head. A lane claimed is the caller's for lease, as after
-// Queue.Due.
-type Claimer interface {
-	// CommitClaim is Commit, claiming the lane when it can; it reports
-	// whether it did. A retry of a commit whose reply was lost reports
-	// the first try's claim.
-	CommitClaim(ctx context.Context, chat ChatID, token string, c Commit, lease time.Duration) (claimed bool, err error)
+// Committer is a Sessions store whose commit can do more for the
+// replica that calls it (CommitWith). Redis on one server is one.
+type Committer interface {
+	// CommitWith is Commit with options: claim the chat's send lane for
+	// the local sender, keep the chat's lock for the update waiting next.
+	// A retry of a commit whose reply was lost reports the first try's
+	// claim.
+	CommitWith(ctx context.Context, chat ChatID, token string, c Commit, o CommitOptions) (Committed, error)
 	// Hold gives a claimed lane back to the schedule, due at t.
 	Hold(ctx context.Context, chat ChatID, t time.Time) error
+}
+
+// CommitOptions are what CommitWith may do besides Commit.
+type CommitOptions struct {
+	// Claim, when set, claims the chat's send lane for that long when the
+	// commit queued the lane's first messages and the chat may be sent to
+	// now: the replica that handled the update then sends them at once,
+	// without asking the schedule which lanes are due nor the lane for its
+	// head. A lane claimed is the caller's, as after Queue.Due.
+	Claim time.Duration
+	// Keep, when set, keeps the chat's lock with the commit's token for
+	// that long instead of releasing it, for update Next, which waits in
+	// this replica and goes on without Begin.
+	Keep time.Duration
+	Next int64
+	// Retry: an earlier try of this commit may have been stored (its
+	// reply was lost), and may have kept the lock with the same token.
+	Retry bool
+}
+
+// Committed is what CommitWith reports.
+type Committed struct {
+	// Claimed: the chat's send lane is the caller's.
+	Claimed bool
+	// Kept: the chat's lock is still the caller's, for update Next;
+	// NextSeen says whether Next was handled before.
+	Kept, NextSeen bool
 }
 
 // Handoff is a sender in the same process that takes lanes from the

@@ -21,15 +21,20 @@ return {'ok', redis.call('GET', KEYS[3]) or ''}
 // JSON, retention s, seen ttl s, forget (0/1), control (0 none, 1
 // blocked, 2 unblocked), schedule (-1: the caller schedules; 0: the chat
 // is due now; > 0: claim the chat's lane for that many ms when it was
-// idle), the chat's schedule member, stats ttl s (0: set already), count of outgoing
-// messages, the messages, count of audit records, the records, count of
-// stat fields, field and increment pairs, count of gaps, the gaps.
+// idle), the chat's schedule member, stats ttl s (0: set already), keep
+// (ms to keep the lock for the next update instead of releasing it; 0),
+// the next update's id (with keep), retry ('1' when an earlier try may
+// have been stored), count of outgoing messages, the messages, count of
+// audit records, the records, count of stat fields, field and increment
+// pairs, count of gaps, the gaps.
 //
-// It returns {outbox length, claimed (0/1)}, {-1, 0} when the lock is not
-// held with the token, or {-2, claimed} when the update is committed
-// already: a retry whose first reply was lost succeeds instead of failing
-// the lock check, and learns whether the first try claimed the lane (its
-// claim, at the same now, is still untouched). Counting inside the script
+// It returns {outbox length, claimed (0/1), next seen (0/1)}, {-1, 0, 0}
+// when the lock is not held with the token, or {-2, claimed, 0} when the
+// update is committed already: a retry whose first reply was lost
+// succeeds instead of failing the lock check, and learns whether the
+// first try claimed the lane (its claim, at the same now, is still
+// untouched). A retry looks at the handled ids even when it holds the
+// lock: the first try may have kept it; the lock is then released. Counting inside the script
 // counts an update once, however often its commit is tried. The erasure
 // branch records the update too, so that a redelivered "forget: yes" is
 // not handled twice.
@@ -40,13 +45,15 @@ return {'ok', redis.call('GET', KEYS[3]) or ''}
 var commitSrc = `
 local sched = tonumber(ARGV[9])
 local claimAt = tonumber(ARGV[3]) + sched + 0.5
-if redis.call('GET', KEYS[2]) ~= ARGV[2] then
+local held = redis.call('GET', KEYS[2]) == ARGV[2]
+if not held or ARGV[14] == '1' then
   if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+    if held then redis.call('DEL', KEYS[2]) end
     local mine = 0
     if sched > 0 and tonumber(redis.call('ZSCORE', KEYS[11], ARGV[10]) or '0') == claimAt then mine = 1 end
-    return {-2, mine}
+    return {-2, mine, 0}
   end
-  return {-1, 0}
+  if not held then return {-1, 0, 0} end
 end
 local now = tonumber(ARGV[3])
 local ret = tonumber(ARGV[5])
@@ -67,8 +74,8 @@ if ARGV[8] == '1' then
 elseif ARGV[8] == '2' then
   redis.call('DEL', KEYS[6])
 end
-local i = 13
-local nout = tonumber(ARGV[12])
+local i = 16
+local nout = tonumber(ARGV[15])
 local n = 0
 for _ = 1, nout do
   n = redis.call('RPUSH', KEYS[4], ARGV[i])
@@ -114,8 +121,15 @@ if sched >= 0 then
   end
   if ngaps > 0 then redis.call('EXPIRE', KEYS[13], ret) end
 end
-redis.call('DEL', KEYS[2])
-return {n, claimed}
+local nextSeen = 0
+local keep = tonumber(ARGV[12])
+if keep > 0 then
+  redis.call('SET', KEYS[2], ARGV[2], 'PX', keep)
+  if redis.call('ZSCORE', KEYS[1], ARGV[13]) then nextSeen = 1 end
+else
+  redis.call('DEL', KEYS[2])
+end
+return {n, claimed, nextSeen}
 `
 
 // failScript: KEYS fails, lock; ARGV update id, token, ttl s.

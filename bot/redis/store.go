@@ -144,18 +144,17 @@ func (st *Store) Begin(ctx context.Context, chat bot.ChatID, updateID int64, tok
 
 // Commit implements bot.Store.
 func (st *Store) Commit(ctx context.Context, chat bot.ChatID, token string, c bot.Commit) error {
-	_, err := st.CommitClaim(ctx, chat, token, c, 0)
+	_, err := st.CommitWith(ctx, chat, token, c, bot.CommitOptions{})
 	return err
 }
 
-// CommitClaim implements bot.Claimer: Commit, and on one server (not a
-// cluster, where the schedule lives in another slot) the claim of the
-// chat's lane when the commit queued its first messages and the chat may
-// be sent to now.
-func (st *Store) CommitClaim(ctx context.Context, chat bot.ChatID, token string, c bot.Commit, lease time.Duration) (bool, error) {
+// CommitWith implements bot.Committer. The claim of the chat's lane is
+// made on one server only: in a cluster the schedule lives in another
+// slot, and the commit schedules after the script, as Commit does.
+func (st *Store) CommitWith(ctx context.Context, chat bot.ChatID, token string, c bot.Commit, o bot.CommitOptions) (bot.Committed, error) {
 	sess, err := json.Marshal(c.Session)
 	if err != nil {
-		return false, fmt.Errorf("commit chat %d: encode session: %w", chat, err)
+		return bot.Committed{}, fmt.Errorf("commit chat %d: encode session: %w", chat, err)
 	}
 	keys := []string{
 		st.chatKey(chat, "seen"), st.chatKey(chat, "lock"), st.chatKey(chat, "session"), st.chatKey(chat, "out"),
@@ -170,7 +169,7 @@ func (st *Store) CommitClaim(ctx context.Context, chat bot.ChatID, token string,
 	// does, after it).
 	sched := int64(-1)
 	if st.ordered {
-		sched = max(lease.Milliseconds(), 0)
+		sched = max(o.Claim.Milliseconds(), 0)
 		keys = append(keys, st.key("sendq"), st.statsKey(c.Now), st.key("gaps:"+c.Now.UTC().Format(time.DateOnly)))
 	}
 	var statsExpiry int64
@@ -180,12 +179,20 @@ func (st *Store) CommitClaim(ctx context.Context, chat bot.ChatID, token string,
 	args := make([]any, 0, 16+len(c.Out)+len(c.Audit)+2*len(c.Stats)+len(c.Gaps))
 	// Encoded JSON goes as []byte: go-redis writes it as it is, where a
 	// string would be one more copy of every message.
+	next, retry := "", "0"
+	if o.Keep > 0 {
+		next = strconv.FormatInt(o.Next, 10)
+	}
+	if o.Retry {
+		retry = "1"
+	}
 	args = append(args, c.UpdateID, token, ms(c.Now), sess, st.retentionSeconds(), int64(SeenTTL/time.Second),
-		forget, int(c.Control), sched, strconv.FormatInt(int64(chat), 10), statsExpiry, len(c.Out))
+		forget, int(c.Control), sched, strconv.FormatInt(int64(chat), 10), statsExpiry,
+		o.Keep.Milliseconds(), next, retry, len(c.Out))
 	for _, m := range c.Out {
 		b, err := json.Marshal(m)
 		if err != nil {
-			return false, fmt.Errorf("commit chat %d: encode message: %w", chat, err)
+			return bot.Committed{}, fmt.Errorf("commit chat %d: encode message: %w", chat, err)
 		}
 		args = append(args, b)
 	}
@@ -206,13 +213,13 @@ func (st *Store) CommitClaim(ctx context.Context, chat bot.ChatID, token string,
 	}
 	res, err := st.commit(ctx, chat, keys, args, c)
 	if err != nil {
-		return false, fmt.Errorf("commit chat %d update %d: %w", chat, c.UpdateID, err)
+		return bot.Committed{}, fmt.Errorf("commit chat %d update %d: %w", chat, c.UpdateID, err)
 	}
 	if res[0] == -1 {
-		return false, bot.ErrLeaseLost
+		return bot.Committed{}, bot.ErrLeaseLost
 	}
 	// Stored now, or by an earlier try whose reply was lost.
-	return res[1] == 1, nil
+	return bot.Committed{Claimed: res[1] == 1, Kept: res[0] >= 0 && o.Keep > 0, NextSeen: res[2] == 1}, nil
 }
 
 // commit runs the commit script: on one server alone, or pipelined with
@@ -252,13 +259,13 @@ func (st *Store) commit(ctx context.Context, chat bot.ChatID, keys []string, arg
 	return commitResult(cmd)
 }
 
-// commitResult reads the commit script's {length, claimed}.
+// commitResult reads the commit script's {length, claimed, next seen}.
 func commitResult(cmd *goredis.Cmd) ([]int64, error) {
 	res, err := cmd.Int64Slice()
 	if err != nil {
 		return nil, err
 	}
-	if len(res) != 2 {
+	if len(res) != 3 {
 		return nil, fmt.Errorf("commit script answered %v", res)
 	}
 	return res, nil

@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"path"
@@ -75,6 +76,7 @@ func TestContract(t *testing.T) {
 		"topic versions":       testTopicVersions,
 		"count once":           testCountOnce,
 		"commit claims":        testCommitClaim,
+		"commit keeps":         testCommitKeeps,
 	}
 	for name, backend := range backends(t) {
 		open := func(t *testing.T, c conn, prefix string) *Store {
@@ -457,13 +459,14 @@ func testCommitClaim(t *testing.T, st *Store, _ goredis.UniversalClient) {
 	now := time.Now().Truncate(time.Millisecond)
 	const lease = time.Minute
 	out := []bot.OutMessage{{ID: "x", Text: "hi"}}
+	retry := false
 	try := func(chat bot.ChatID, c bot.Commit) bool {
 		t.Helper()
-		claimed, err := st.CommitClaim(ctx, chat, "a", c, lease)
+		done, err := st.CommitWith(ctx, chat, "a", c, bot.CommitOptions{Claim: lease, Retry: retry})
 		if err != nil {
-			t.Fatalf("CommitClaim(%d, update %d): %v", chat, c.UpdateID, err)
+			t.Fatalf("CommitWith(%d, update %d): %v", chat, c.UpdateID, err)
 		}
-		return claimed
+		return done.Claimed
 	}
 	commit := func(chat bot.ChatID, c bot.Commit) bool {
 		t.Helper()
@@ -496,9 +499,11 @@ func testCommitClaim(t *testing.T, st *Store, _ goredis.UniversalClient) {
 	if chats := due(now.Add(lease - time.Millisecond)); len(chats) != 0 {
 		t.Fatalf("a claimed chat was handed to another sender: %v", chats)
 	}
+	retry = true
 	if !try(50, first) {
 		t.Fatal("a retry of the commit (its reply lost) did not learn of its claim")
 	}
+	retry = false
 	if commit(50, bot.Commit{UpdateID: 2, Now: now, Out: []bot.OutMessage{{ID: "y", Text: "again"}}}) {
 		t.Fatal("a second reply claimed a lane already claimed")
 	}
@@ -506,9 +511,11 @@ func testCommitClaim(t *testing.T, st *Store, _ goredis.UniversalClient) {
 	if err := st.Hold(ctx, 50, now.Add(lease)); err != nil {
 		t.Fatal(err)
 	}
+	retry = true
 	if try(50, first) {
 		t.Fatal("a retry took a lane a sender holds")
 	}
+	retry = false
 	if !slices.Contains(due(now.Add(lease+time.Millisecond)), 50) {
 		t.Fatal("the lane is not due when the hold ends")
 	}
@@ -541,7 +548,9 @@ func testCommitClaim(t *testing.T, st *Store, _ goredis.UniversalClient) {
 	counted := bot.Commit{UpdateID: 1, Now: now, Stats: map[string]int64{"decision:answer": 1},
 		Gaps: []flows.Gap{{Lang: knowledge.EN, Text: "where is the moon"}}}
 	commit(54, counted)
+	retry = true
 	try(54, counted) // its reply lost
+	retry = false
 	days, _, err := st.Days(ctx, now, now)
 	if err != nil {
 		t.Fatal(err)
@@ -553,4 +562,49 @@ func testCommitClaim(t *testing.T, st *Store, _ goredis.UniversalClient) {
 	if days["decision:answer"] != 1 || len(gaps) != 1 || gaps[0].Count != 1 {
 		t.Fatalf("after a commit tried twice: counts %v, gaps %v; want each once", days, gaps)
 	}
+}
+
+// testCommitKeeps: a commit may keep the chat's lock for the update
+// waiting next, and says whether that one was handled before; a retry of
+// a commit that kept the lock stores nothing twice and frees the lock.
+func testCommitKeeps(t *testing.T, st *Store, _ goredis.UniversalClient) {
+	now := time.Now()
+	keep := bot.CommitOptions{Keep: time.Minute, Next: 2}
+	mustBegin(t, st, 60, 1, "a")
+	done, err := st.CommitWith(ctx, 60, "a", bot.Commit{UpdateID: 1, Now: now}, keep)
+	if err != nil || !done.Kept || done.NextSeen {
+		t.Fatalf("CommitWith(keep for 2) = %+v, %v; want kept, 2 not seen", done, err)
+	}
+	if _, err := st.Begin(ctx, 60, 3, "b", time.Minute); !errors.Is(err, bot.ErrBusy) {
+		t.Fatalf("Begin by another worker while the lock is kept: %v, want ErrBusy", err)
+	}
+	// Update 2 goes on without Begin, and keeps the lock for update 1,
+	// which was handled.
+	out := []bot.OutMessage{msg("2-0", "two")}
+	done, err = st.CommitWith(ctx, 60, "a", bot.Commit{UpdateID: 2, Now: now, Out: out}, bot.CommitOptions{Keep: time.Minute, Next: 1})
+	if err != nil || !done.Kept || !done.NextSeen {
+		t.Fatalf("CommitWith(update 2, keep for 1) = %+v, %v; want kept, 1 seen", done, err)
+	}
+	// Its reply was lost: the retry holds the lock it kept, but stores
+	// nothing again, and frees the lock.
+	done, err = st.CommitWith(ctx, 60, "a", bot.Commit{UpdateID: 2, Now: now, Out: out}, bot.CommitOptions{Keep: time.Minute, Next: 1, Retry: true})
+	if err != nil || done.Kept {
+		t.Fatalf("retry of a commit that kept the lock = %+v, %v; want success, lock freed", done, err)
+	}
+	if n := mustOutLen(t, st, 60); n != 1 {
+		t.Fatalf("outbox has %d messages after the retry, want 1", n)
+	}
+	if _, err := st.Begin(ctx, 60, 2, "b", time.Minute); !errors.Is(err, bot.ErrDuplicate) {
+		t.Fatalf("Begin of update 2: %v, want ErrDuplicate", err)
+	}
+	mustBegin(t, st, 60, 3, "b")
+}
+
+func mustOutLen(t *testing.T, st *Store, chat bot.ChatID) int64 {
+	t.Helper()
+	n, err := st.rdb.LLen(ctx, st.chatKey(chat, "out")).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -138,8 +138,17 @@ func (d *Drainer[L, T]) Run(ctx context.Context) {
 }
 
 // Claim implements Handoff: a commit claims a lane for as long as the
-// schedule would.
-func (d *Drainer[L, T]) Claim() time.Duration { return d.cfg.Lease }
+// schedule would, but not while every worker is busy (a surge at Telegram's
+// rate): the lane would only go back to the schedule.
+func (d *Drainer[L, T]) Claim() time.Duration {
+	d.runMu.Lock()
+	running := d.running != nil
+	d.runMu.Unlock()
+	if !running || len(d.sem) == cap(d.sem) {
+		return 0
+	}
+	return d.cfg.Lease
+}
 
 // Take implements Handoff for a lane claimed by a commit: if Run is
 // running and a worker is free, it sends the lane's items, first the one

@@ -89,7 +89,8 @@ type Committed struct {
 // Handoff is a sender in the same process that takes lanes from the
 // commits that claimed them.
 type Handoff interface {
-	// Claim is how long a commit claims a lane for it.
+	// Claim is how long a commit claims a lane for it; 0 when it would
+	// not take one now.
 	Claim() time.Duration
 	// Take starts sending the chat's messages, the first of them given
 	// (queued in all), if a worker is free; false leaves the lane to the

@@ -40,6 +40,7 @@
 package redis
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -190,7 +191,7 @@ func (st *Store) CommitWith(ctx context.Context, chat bot.ChatID, token string, 
 		forget, int(c.Control), sched, strconv.FormatInt(int64(chat), 10), statsExpiry,
 		o.Keep.Milliseconds(), next, retry, len(c.Out))
 	for _, m := range c.Out {
-		b, err := json.Marshal(m)
+		b, err := marshalMessage(m)
 		if err != nil {
 			return bot.Committed{}, fmt.Errorf("commit chat %d: encode message: %w", chat, err)
 		}
@@ -257,6 +258,19 @@ func (st *Store) commit(ctx context.Context, chat bot.ChatID, keys []string, arg
 		return nil, err
 	}
 	return commitResult(cmd)
+}
+
+// marshalMessage encodes a message for the outbox. HTML is left as it
+// is, not escaped as \u003c: a Telegram message is full of tags, and the
+// escapes made it larger to store, send and read.
+func marshalMessage(m bot.OutMessage) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(m); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // commitResult reads the commit script's {length, claimed, next seen}.

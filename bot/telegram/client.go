@@ -140,11 +140,15 @@ type sendMessageRequest struct {
 // sendMessage posts req and returns the API's error as the library
 // would, so that classify reads both alike.
 func (c *Client) sendMessage(ctx context.Context, req sendMessageRequest) error {
-	body, err := json.Marshal(req)
-	if err != nil {
+	// The text is HTML: left as it is rather than escaped as \u003c,
+	// which made the body larger.
+	var body bytes.Buffer
+	enc := json.NewEncoder(&body)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(req); err != nil {
 		return fmt.Errorf("encode sendMessage: %w", err)
 	}
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, c.apiURL+"/bot"+c.token+"/sendMessage", bytes.NewReader(body))
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, c.apiURL+"/bot"+c.token+"/sendMessage", &body)
 	if err != nil {
 		return fmt.Errorf("sendMessage request: %w", err)
 	}

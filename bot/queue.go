@@ -15,8 +15,9 @@ type Queue[L comparable, T any] interface {
 	// lane left on the schedule is due (zero when none is), so that an
 	// idle drainer sleeps until then.
 	Due(ctx context.Context, now time.Time, max int, lease time.Duration) ([]L, time.Time, error)
-	// Next returns the lane's first item and how many are queued with it,
-	// or the time to wait before the lane may be sent to again (its own
+	// Next returns the lane's first item and how many are queued with it
+	// (a store may count no further than 2: the drainer only asks whether
+	// the item is the last), or the time to wait before the lane may be sent to again (its own
 	// rate, a 429), or ErrEmpty, or ErrBlocked while the lane cannot be
 	// reached (the user blocked the bot).
 	Next(ctx context.Context, lane L, now time.Time) (item T, queued int, wait time.Duration, err error)

@@ -178,14 +178,15 @@ return out
 
 // nextScript: KEYS out, next[, blocked]; ARGV now ms. A chat whose user
 // blocked the bot gets nothing until they unblock it. With the head
-// comes the outbox length, so that the sender knows the last message.
+// comes how many are queued, counted to 2 (one call for both): enough
+// for the sender to know the last message.
 var nextSrc = `
 if KEYS[3] and redis.call('EXISTS', KEYS[3]) == 1 then return {'blocked', ''} end
 local nxt = tonumber(redis.call('GET', KEYS[2]) or '0')
 if nxt > tonumber(ARGV[1]) then return {'wait', tostring(nxt)} end
-local head = redis.call('LINDEX', KEYS[1], 0)
-if not head then return {'empty', ''} end
-return {'ok', head, tostring(redis.call('LLEN', KEYS[1]))}
+local first = redis.call('LRANGE', KEYS[1], 0, 1)
+if #first == 0 then return {'empty', ''} end
+return {'ok', first[1], tostring(#first)}
 `
 
 // popScript: KEYS out, next; ARGV message id, now ms, quiet interval ms,

@@ -98,7 +98,8 @@ type Drainer[L comparable, T any] struct {
 // overall rate's slots.
 func NewDrainer[L comparable, T any](q Queue[L, T], send func(context.Context, L, T) error, id func(T) string, rate Reserver, cfg DrainConfig, log *slog.Logger) *Drainer[L, T] {
 	d := &Drainer[L, T]{queue: q, send: send, id: id, cfg: cfg, log: log,
-		wake: make(chan struct{}, 1), now: time.Now, attempts: map[L]attempts{}, sem: make(chan struct{}, max(1, cfg.Workers)), freed: make(chan struct{}, 1),
+		wake: make(chan struct{}, 1), now: time.Now, attempts: map[L]attempts{},
+		sem: make(chan struct{}, max(1, cfg.Workers)), freed: make(chan struct{}, 1),
 		platform: NewOutage(cfg.Platform+" (sending)", log), store: NewOutage("Redis ("+cfg.Platform+" queue)", log)}
 	if cfg.Rate > 0 && rate != nil {
 		d.pace = newPacer(rate, cfg.Rate)

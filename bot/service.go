@@ -110,8 +110,7 @@ type Service struct {
 
 // NewService returns a service. consultants, metrics and wake may be nil.
 func NewService(store Sessions, migrants Migrants, consultants Consultants, faq *FAQ, cfg Config, log *slog.Logger, metrics *Metrics, wake chan<- struct{}) *Service {
-	s := &Service{store: store, migrants: migrants, consultants: consultants, cfg: cfg, log: log, metrics: metrics, now: time.Now, wake: wake,
-		chats: nil}
+	s := &Service{store: store, migrants: migrants, consultants: consultants, cfg: cfg, log: log, metrics: metrics, now: time.Now, wake: wake}
 	s.chats = newChatLocks(func(chat ChatID, token string) {
 		// A lock kept for an update that gave up waiting: free it, or the
 		// chat's next update (perhaps at another replica) waits out the

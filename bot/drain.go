@@ -284,43 +284,20 @@ func (d *Drainer[L, T]) loop(ctx context.Context, untilIdle bool) {
 // the lane's head, so that the first item needs no look at the queue.
 func (d *Drainer[L, T]) sendLane(ctx context.Context, lane L, first *head[T]) (empty bool) {
 	for ctx.Err() == nil {
-		now := d.now()
-		var (
-			item   T
-			queued int
-		)
-		if first != nil {
-			item, queued, first = first.item, first.queued, nil
-		} else {
-			var (
-				wait time.Duration
-				err  error
-			)
-			item, queued, wait, err = d.queue.Next(ctx, lane, now)
-			switch {
-			case errors.Is(err, ErrEmpty):
-				d.idle(ctx, lane)
-				return true
-			case errors.Is(err, ErrBlocked):
-				// Nothing is sent until the lane is reachable again, and
-				// what waits is dropped.
-				d.unreachable(ctx, lane)
-				d.idle(ctx, lane)
-				return true
-			case err != nil:
-				d.store.Fail(err)
-				return false
-			case wait > 0:
-				d.deferLane(ctx, lane, now.Add(wait))
-				return false
+		h := first
+		first = nil
+		if h == nil {
+			if h, empty = d.next(ctx, lane, d.now()); h == nil {
+				return empty
 			}
 		}
+		item := h.item
 		if !d.takeSlot(ctx) {
 			return false
 		}
 		release := d.hold(ctx, lane)
 		err := d.send(ctx, lane, item)
-		left, last := -1, queued <= 1
+		left, last := -1, h.queued <= 1
 		if err == nil {
 			// Still holding the lane: an item sent but not marked would
 			// be sent again by whoever claims the lane next.
@@ -334,6 +311,31 @@ func (d *Drainer[L, T]) sendLane(ctx context.Context, lane L, first *head[T]) (e
 		}
 	}
 	return false
+}
+
+// next asks the queue for the lane's head. It returns nil when the lane
+// is not to be sent to now (it waits, cannot be reached, or the store
+// failed), and empty when nothing is left in it.
+func (d *Drainer[L, T]) next(ctx context.Context, lane L, now time.Time) (h *head[T], empty bool) {
+	item, queued, wait, err := d.queue.Next(ctx, lane, now)
+	switch {
+	case errors.Is(err, ErrEmpty):
+		d.idle(ctx, lane)
+		return nil, true
+	case errors.Is(err, ErrBlocked):
+		// Nothing is sent until the lane is reachable again, and what
+		// waits is dropped.
+		d.unreachable(ctx, lane)
+		d.idle(ctx, lane)
+		return nil, true
+	case err != nil:
+		d.store.Fail(err)
+		return nil, false
+	case wait > 0:
+		d.deferLane(ctx, lane, now.Add(wait))
+		return nil, false
+	}
+	return &head[T]{item: item, queued: queued}, false
 }
 
 // settle records the outcome of one send and reports whether to go on

@@ -17,9 +17,9 @@ type Queue[L comparable, T any] interface {
 	Due(ctx context.Context, now time.Time, max int, lease time.Duration) ([]L, time.Time, error)
 	// Next returns the lane's first item and how many are queued with it
 	// (a store may count no further than 2: the drainer only asks whether
-	// the item is the last), or the time to wait before the lane may be sent to again (its own
-	// rate, a 429), or ErrEmpty, or ErrBlocked while the lane cannot be
-	// reached (the user blocked the bot).
+	// the item is the last), or the time to wait before the lane may be
+	// sent to again (its own rate, a 429), or ErrEmpty, or ErrBlocked
+	// while the lane cannot be reached (the user blocked the bot).
 	Next(ctx context.Context, lane L, now time.Time) (item T, queued int, wait time.Duration, err error)
 	// Settle removes item id from the head of the lane, delivered or
 	// given up, keeps the lane quiet for interval and returns how many

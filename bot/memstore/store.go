@@ -300,8 +300,9 @@ func (s *Store) Begin(ctx context.Context, id bot.ChatID, updateID int64, token 
 // chat goes on the send schedule and the gaps are counted in the same
 // step. A commit that fails or repeats an earlier one counts no gap
 // again: it stores nothing, as the contract says (and as the Redis
-// store's script does on one server). Follow, Unfollow and Stats are for the broadcast and
-// report stores, which this store does not provide; they are ignored.
+// store's script does on one server). Follow, Unfollow and Stats are for
+// the broadcast and report stores, which this store does not provide;
+// they are ignored.
 func (s *Store) Commit(ctx context.Context, id bot.ChatID, token string, cm bot.Commit) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("commit chat %d update %d: %w", id, cm.UpdateID, err)

@@ -34,10 +34,10 @@ return {'ok', redis.call('GET', KEYS[3]) or ''}
 // succeeds instead of failing the lock check, and learns whether the
 // first try claimed the lane (its claim, at the same now, is still
 // untouched). A retry looks at the handled ids even when it holds the
-// lock: the first try may have kept it; the lock is then released. Counting inside the script
-// counts an update once, however often its commit is tried. The erasure
-// branch records the update too, so that a redelivered "forget: yes" is
-// not handled twice.
+// lock: the first try may have kept it; the lock is then released.
+// Counting inside the script counts an update once, however often its
+// commit is tried. The erasure branch records the update too, so that a
+// redelivered "forget: yes" is not handled twice.
 //
 // A claim's score ends in .5 ms, which no other writer of the schedule
 // uses (they write whole ms), so that only this commit's retry can take

@@ -168,18 +168,15 @@ func (st *Store) CommitWith(ctx context.Context, chat bot.ChatID, token string, 
 	}
 	// On one server the script schedules and counts too (-1: the caller
 	// does, after it).
-	sched := int64(-1)
+	sched, statsExpiry := int64(-1), int64(0)
 	if st.ordered {
 		sched = max(o.Claim.Milliseconds(), 0)
-		keys = append(keys, st.key("sendq"), st.statsKey(c.Now), st.key("gaps:"+c.Now.UTC().Format(time.DateOnly)))
+		stats := st.statsKey(c.Now)
+		keys = append(keys, st.key("sendq"), stats, st.key("gaps:"+c.Now.UTC().Format(time.DateOnly)))
+		if len(c.Stats) > 0 {
+			statsExpiry = st.statsExpiry(stats, time.Now())
+		}
 	}
-	var statsExpiry int64
-	if st.ordered && len(c.Stats) > 0 {
-		statsExpiry = st.statsExpiry(keys[11], time.Now())
-	}
-	args := make([]any, 0, 16+len(c.Out)+len(c.Audit)+2*len(c.Stats)+len(c.Gaps))
-	// Encoded JSON goes as []byte: go-redis writes it as it is, where a
-	// string would be one more copy of every message.
 	next, retry := "", "0"
 	if o.Keep > 0 {
 		next = strconv.FormatInt(o.Next, 10)
@@ -187,6 +184,9 @@ func (st *Store) CommitWith(ctx context.Context, chat bot.ChatID, token string, 
 	if o.Retry {
 		retry = "1"
 	}
+	// Encoded JSON goes as []byte: go-redis writes it as it is, where a
+	// string would be one more copy of every message.
+	args := make([]any, 0, 16+len(c.Out)+len(c.Audit)+2*len(c.Stats)+len(c.Gaps))
 	args = append(args, c.UpdateID, token, ms(c.Now), sess, st.retentionSeconds(), int64(SeenTTL/time.Second),
 		forget, int(c.Control), sched, strconv.FormatInt(int64(chat), 10), statsExpiry,
 		o.Keep.Milliseconds(), next, retry, len(c.Out))

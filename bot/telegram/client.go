@@ -168,7 +168,6 @@ func (c *Client) sendMessage(ctx context.Context, req sendMessageRequest) error 
 	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, 1<<20)); err != nil {
 		return fmt.Errorf("sendMessage: read the answer: %w", err)
 	}
-	raw := buf.Bytes()
 	var r struct {
 		OK          bool   `json:"ok"`
 		Description string `json:"description"`
@@ -177,7 +176,7 @@ func (c *Client) sendMessage(ctx context.Context, req sendMessageRequest) error 
 			RetryAfter int `json:"retry_after"`
 		} `json:"parameters"`
 	}
-	if err := json.Unmarshal(raw, &r); err != nil {
+	if err := json.Unmarshal(buf.Bytes(), &r); err != nil {
 		return fmt.Errorf("sendMessage: decode the answer (HTTP %d): %w", resp.StatusCode, err)
 	}
 	if r.OK {

@@ -110,9 +110,8 @@ func flattenDoc(d markup.Doc) []htmlCell {
 	return cells
 }
 
-// docCells is about how many cells flattenDoc makes of d (at least as
-// many, but for invalid UTF-8), so that they are allocated once: a long
-// answer has thousands.
+// docCells is at least how many cells flattenDoc makes of d, so that
+// they are allocated once: a long answer has thousands.
 func docCells(d markup.Doc) int {
 	n := 0
 	for _, blk := range d.Blocks {

@@ -544,7 +544,8 @@ func (s *Store) Settle(ctx context.Context, id bot.ChatID, msgID string, now tim
 }
 
 // settle is the Redis store's settle script: the message is removed only
-// if it is still at the head (a repeat removes nothing else); an
+// if it is still at the head (a repeat removes nothing else, and leaves
+// the schedule alone); an
 // interval keeps the chat quiet; a chat let go (last) leaves the
 // schedule when its outbox is empty and is due now when not; a chat kept
 // is due after the interval.
@@ -561,10 +562,11 @@ func (s *Store) settle(id bot.ChatID, msgID string, now time.Time, interval time
 	if c == nil && iv > 0 {
 		c = s.ensure(id, clock)
 	}
-	n := 0
+	n, popped := 0, false
 	if c != nil {
 		if len(c.out) > 0 && c.out[0].ID == msgID {
 			c.popOut()
+			popped = true
 		}
 		if iv > 0 {
 			c.setNext(at+iv, time.Duration(iv+1000)*time.Millisecond, clock)
@@ -573,6 +575,8 @@ func (s *Store) settle(id bot.ChatID, msgID string, now time.Time, interval time
 		s.tidy(id, c)
 	}
 	switch {
+	case !popped:
+		// A repeat: another sender may hold the chat by now.
 	case last && n == 0:
 		s.sendq.remove(id)
 	case last:

@@ -132,10 +132,17 @@ func (q lanes[L, T]) settle(ctx context.Context, lane L, id string, now time.Tim
 		keys := []string{q.key(lane, "out"), q.key(lane, "next"), q.sched}
 		return q.st.s.settle.Run(ctx, q.st.rdb, keys, append(args, member, flag)...).Int()
 	}
-	n, err := q.st.s.pop.Run(ctx, q.st.rdb, []string{q.key(lane, "out"), q.key(lane, "next")}, args...).Int()
-	switch {
-	case err != nil:
+	res, err := q.st.s.pop.Run(ctx, q.st.rdb, []string{q.key(lane, "out"), q.key(lane, "next")}, args...).Int64Slice()
+	if err != nil {
 		return 0, err
+	}
+	if len(res) != 2 {
+		return 0, fmt.Errorf("pop: unexpected reply %v", res)
+	}
+	n := int(res[0])
+	switch {
+	case res[1] == 0:
+		return n, nil // a repeat: the first call changed the schedule
 	case last && n == 0:
 		return 0, q.Idle(ctx, lane)
 	case last:

@@ -191,27 +191,31 @@ return {'ok', first[1], tostring(#first)}
 
 // popScript: KEYS out, next; ARGV message id, now ms, quiet interval ms,
 // retention s. The message is removed only if it is the head, so a
-// repeated call after a retry removes nothing else.
+// repeated call after a retry removes nothing else. Returns how many are
+// left and 1 if this call removed the message (the caller changes the
+// schedule only then).
 var popSrc = popHead + `
 local iv = tonumber(ARGV[3])
 if iv > 0 then redis.call('SET', KEYS[2], tonumber(ARGV[2]) + iv, 'PX', iv + 1000) end
-return redis.call('LLEN', KEYS[1])
+return {redis.call('LLEN', KEYS[1]), popped and 1 or 0}
 `
 
 // popHead pops the head of KEYS[1] if it is the item ARGV[1], and pushes
 // it back when it is another (a repeated call after a lost reply); a
 // list the pop emptied gets its expiry (ARGV[4] s) again. The head is
 // matched by its leading id field, as Go writes it, else decoded, so the
-// order of its JSON fields does not matter.
+// order of its JSON fields does not matter. popped tells the rest of the
+// script whether this call removed the item.
 const popHead = `
+local popped = false
 local head = redis.call('LPOP', KEYS[1])
 if head then
-  local mine = string.sub(head, 1, #ARGV[1] + 8) == '{"id":"' .. ARGV[1] .. '"'
-  if not mine then
+  popped = string.sub(head, 1, #ARGV[1] + 8) == '{"id":"' .. ARGV[1] .. '"'
+  if not popped then
     local ok, m = pcall(cjson.decode, head)
-    mine = ok and type(m) == 'table' and m.id == ARGV[1]
+    popped = ok and type(m) == 'table' and m.id == ARGV[1]
   end
-  if not mine and redis.call('LPUSH', KEYS[1], head) == 1 then redis.call('EXPIRE', KEYS[1], ARGV[4]) end
+  if not popped and redis.call('LPUSH', KEYS[1], head) == 1 then redis.call('EXPIRE', KEYS[1], ARGV[4]) end
 end
 `
 
@@ -223,11 +227,15 @@ end
 // now when not; a chat kept is due after the interval. One step, because
 // a schedule changed without the pop (the pop failing with NOSCRIPT in a
 // pipeline) let another sender claim the chat and send the message
-// again.
+// again. The schedule changes only when this call removed the message:
+// a repeat after a lost reply comes when another sender may have
+// claimed the chat already, and making it due again, or due after the
+// interval, would let a third sender send its message a second time.
 var settleSrc = popHead + `
 local now, iv = tonumber(ARGV[2]), tonumber(ARGV[3])
 if iv > 0 then redis.call('SET', KEYS[2], now + iv, 'PX', iv + 1000) end
 local n = redis.call('LLEN', KEYS[1])
+if not popped then return n end
 if ARGV[6] == '1' then
   if n == 0 then redis.call('ZREM', KEYS[3], ARGV[5]) else redis.call('ZADD', KEYS[3], now, ARGV[5]) end
 elseif iv > 0 then

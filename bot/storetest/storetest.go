@@ -282,6 +282,15 @@ func testFinish(t *testing.T, b Backend) {
 	if chats, _, _ := st.Due(ctx, t0.Add(time.Second), 10, time.Minute); len(chats) != 1 {
 		t.Fatalf("the new message's chat is not scheduled: %v", chats)
 	}
+	// The first Settle again, as a retry after its reply was lost, while
+	// another sender has claimed the chat for the new message: the chat
+	// must not become due (a third sender would send 2-0 once more).
+	if n, err := st.Settle(ctx, 21, "1-0", t0.Add(2*time.Second), 0, true); err != nil || n != 1 {
+		t.Fatalf("repeated Settle (last) = %d, %v; want 1 left", n, err)
+	}
+	if chats, _, _ := st.Due(ctx, t0.Add(3*time.Second), 10, time.Minute); len(chats) != 0 {
+		t.Fatalf("a repeated Settle made the claimed chat due again: %v", chats)
+	}
 	if n, err := st.Settle(ctx, 21, "2-0", t0, 0, true); err != nil || n != 0 {
 		t.Fatalf("Settle (last) = %d, %v; want 0 left", n, err)
 	}
@@ -511,6 +520,14 @@ func testSettleSchedule(t *testing.T, b Backend) {
 	}
 	if chats, _, _ := st.Due(ctx, t0.Add(time.Second), 10, time.Minute); len(chats) != 1 {
 		t.Fatalf("chat not due after its interval: %v", chats)
+	}
+	// Sent again, as a retry after a lost reply, once another sender has
+	// claimed the chat: its claim stands.
+	if n, err := st.Settle(ctx, 23, "1-0", t0.Add(time.Second), time.Second, false); err != nil || n != 2 {
+		t.Fatalf("repeated Sent = %d, %v; want 2 left", n, err)
+	}
+	if chats, _, _ := st.Due(ctx, t0.Add(2*time.Second), 10, time.Minute); len(chats) != 0 {
+		t.Fatalf("a repeated Sent shortened another sender's claim: %v", chats)
 	}
 	if n, err := st.Settle(ctx, 23, "1-1", t0.Add(time.Second), 0, true); err != nil || n != 1 {
 		t.Fatalf("Settle (last) = %d, %v; want 1 left", n, err)

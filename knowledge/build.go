@@ -1,6 +1,7 @@
 package knowledge
 
 import (
+	"cmp"
 	"math"
 	"runtime"
 	"slices"
@@ -32,6 +33,7 @@ func newMatcher(b *Base, th Thresholds, t tuning) *Matcher {
 	m.unknownIDF = float32(math.Log(1 + n))
 	m.indexDocs(raw)
 	m.ids = ids
+	m.lookup = newFeatTable(ids, m.byID)
 	m.scratch = sync.Pool{New: func() any { return m.newScratch() }}
 	return m
 }
@@ -70,7 +72,8 @@ func (m *Matcher) collect() ([]rawDoc, map[uint32]int32) {
 	return b.raw, b.ids
 }
 
-// keywordWords returns the distinct folded words of every keyword, sorted.
+// keywordWords returns the distinct folded words of every keyword,
+// shortest first, then in byte order (see closestKeyword).
 func (m *Matcher) keywordWords() []string {
 	seen := map[string]bool{}
 	var out []string
@@ -84,7 +87,9 @@ func (m *Matcher) keywordWords() []string {
 			}
 		}
 	}
-	slices.Sort(out)
+	slices.SortFunc(out, func(a, b string) int {
+		return cmp.Or(cmp.Compare(len(a), len(b)), strings.Compare(a, b))
+	})
 	return out
 }
 

@@ -1,7 +1,6 @@
 package knowledge
 
 import (
-	"cmp"
 	"math"
 	"slices"
 	"strings"
@@ -42,9 +41,23 @@ func (t tuning) features(words []string, dst []feature) []feature {
 		dst = t.rawFeatures(w, dst)
 	}
 	fs := dst[start:]
-	slices.SortFunc(fs, func(a, b feature) int { return cmp.Compare(a.h, b.h) })
+	// Sorted by hash, ties in the order made: each hash and its place in
+	// one integer, which sorts several times faster than the structs
+	// with a comparison function (matching sorts 70 features a message).
+	var kbuf [256]uint64
+	var fbuf [256]feature
+	keys, orig := kbuf[:0], fbuf[:0]
+	if len(fs) > len(kbuf) {
+		keys, orig = make([]uint64, 0, len(fs)), make([]feature, 0, len(fs))
+	}
+	orig = append(orig, fs...)
+	for i, f := range fs {
+		keys = append(keys, uint64(f.h)<<32|uint64(i))
+	}
+	slices.Sort(keys)
 	out := fs[:0]
-	for _, f := range fs {
+	for _, k := range keys {
+		f := orig[uint32(k)]
 		if n := len(out); n > 0 && out[n-1].h == f.h {
 			out[n-1].n++
 			continue

@@ -122,8 +122,8 @@ func (m *Matcher) indexDocs(raw []rawDoc) {
 		if rd.info.kind == kindAnswer {
 			continue
 		}
-		doc := int32(len(m.docs))
-		m.docs = append(m.docs, rd.info)
+		doc := int32(len(m.docEntry))
+		m.docEntry = append(m.docEntry, rd.info.entry)
 		for _, f := range rd.feats {
 			fi := &m.byID[f.h]
 			p := posting{doc, float32(float64(f.w) / norm)}
@@ -187,7 +187,9 @@ const minCommonEnts = 100
 
 func (m *Matcher) newScratch() *scratch {
 	return &scratch{
-		acc:    make([]docAcc, len(m.docs)),
+		cos:    make([]float32, len(m.docEntry)),
+		cont:   make([]float32, len(m.docEntry)),
+		touch:  make([]int32, len(m.docEntry)+1),
 		best:   make([]float32, len(m.entries)),
 		bestKw: make([]float32, len(m.entries)),
 		cent:   make([]float32, len(m.entries)),

@@ -1,8 +1,10 @@
 package knowledge
 
 import (
+	"iter"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // DetectLang guesses the language of text from its letters and a few
@@ -21,29 +23,38 @@ func DetectLang(text string) Lang {
 // a chat's language only on such text.
 func DetectLangSure(text string) (Lang, bool) {
 	var cyr, lat, uk, ru, pl int
-	for _, r := range strings.ToLower(text) {
-		switch {
-		case strings.ContainsRune("іїєґ", r):
+	lower := strings.ToLower(text)
+	for _, r := range lower {
+		if r < utf8.RuneSelf {
+			if 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' {
+				lat++
+			}
+			continue
+		}
+		switch r {
+		case 'і', 'ї', 'є', 'ґ':
 			uk += 3
 			cyr++
-		case strings.ContainsRune("ыэёъ", r):
+		case 'ы', 'э', 'ё', 'ъ':
 			ru += 3
 			cyr++
-		case strings.ContainsRune("ąćęłńóśźż", r):
+		case 'ą', 'ć', 'ę', 'ł', 'ń', 'ó', 'ś', 'ź', 'ż':
 			pl += 3
 			lat++
-		case unicode.Is(unicode.Cyrillic, r):
-			cyr++
-		case unicode.Is(unicode.Latin, r):
-			lat++
+		default:
+			if unicode.Is(unicode.Cyrillic, r) {
+				cyr++
+			} else if unicode.Is(unicode.Latin, r) {
+				lat++
+			}
 		}
 	}
 	if cyr == 0 && lat == 0 {
 		return "", false
 	}
-	var en, ukLat, ruLat int
-	words := strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return !unicode.IsLetter(r) && r != '\'' && r != '’' })
-	for _, w := range words {
+	var en, ukLat, ruLat, words int
+	for w := range langWords(lower) {
+		words++
 		switch w {
 		case "що", "як", "чи", "де", "це", "мені", "мене", "та", "або", "потрібно", "можна", "коли", "який", "яка":
 			uk += 2
@@ -70,7 +81,7 @@ func DetectLangSure(text string) (Lang, bool) {
 	}
 	// sure: the winner has at least min points and twice any rival's.
 	sure := func(win int, rivals ...int) bool {
-		if len(words) < 3 || win < 4 {
+		if words < 3 || win < 4 {
 			return false
 		}
 		for _, r := range rivals {
@@ -94,4 +105,30 @@ func DetectLangSure(text string) (Lang, bool) {
 		return RU, false
 	}
 	return EN, lat > 3*cyr && ukLat == 0 && ruLat == 0 && sure(en, pl)
+}
+
+// langWords yields the words of folded-case text: runs of letters and
+// apostrophes (as strings.FieldsFunc would split them, without the slice:
+// every message passes here).
+func langWords(text string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		start := -1
+		for i, r := range text {
+			if unicode.IsLetter(r) || r == '\'' || r == '’' {
+				if start < 0 {
+					start = i
+				}
+				continue
+			}
+			if start >= 0 {
+				if !yield(text[start:i]) {
+					return
+				}
+				start = -1
+			}
+		}
+		if start >= 0 {
+			yield(text[start:])
+		}
+	}
 }

@@ -87,9 +87,10 @@ func DefaultThresholds() Thresholds {
 // safe for concurrent use.
 type Matcher struct {
 	entries        []*Entry
-	docs           []docInfo
+	docEntry       []int32          // per document: its entry
 	ids            map[uint32]int32 // feature hash -> its index in byID
 	byID           []featIndex
+	lookup         featTable             // the features of byID found in some document, for matching
 	unknownIDF     float32               // idf of a feature no document has
 	vocab          []map[string]struct{} // per entry: word prefixes of all its text
 	known          map[string]float32    // word prefix -> idf over entries
@@ -102,26 +103,27 @@ type Matcher struct {
 	scratch        sync.Pool
 }
 
-// docAcc accumulates one document's scores for a message.
-type docAcc struct {
-	cos  float32 // cosine with the message
-	cont float32 // share of the document (a keyword) found in the message
-}
-
 // scratch holds per-query buffers so that matching allocates little.
 type scratch struct {
-	fold   strings.Builder
-	words  []string
-	feats  []feature
-	fidx   []*featIndex
-	acc    []docAcc  // per document
-	touch  []int32   // documents with a non-zero docAcc
-	best   []float32 // per entry: best example cosine
-	bestKw []float32 // per entry: best keyword containment
-	cent   []float32 // per entry: centroid cosine
-	hit    []bool
-	tEnt   []int32
-	ranked []Candidate
+	fold  strings.Builder
+	words []string
+	feats []feature
+	fidx  []*featIndex
+	// Per document: the cosine with the message, and the share of the
+	// document (a keyword) found in it. Two arrays, not one of pairs:
+	// examples, most of the work, use only the cosine, and half the
+	// memory keeps them in the fastest cache.
+	cos, cont []float32
+	touch     []int32   // documents with a non-zero cosine
+	best      []float32 // per entry: best example cosine
+	bestKw    []float32 // per entry: best keyword containment
+	cent      []float32 // per entry: centroid cosine
+	hit       []bool
+	tEnt      []int32
+	ranked    []Candidate
+	// Per word of the message, for coverage.
+	prefixes []string
+	rarity   []float32
 }
 
 // OutOfScope reports a message the bot does not answer from the FAQ
@@ -199,8 +201,8 @@ func (m *Matcher) boost(s *scratch, e *Entry, bonus float64) {
 // no document (an n-gram of a word seen only in an answer, whose n-grams
 // are not indexed) is as unknown as a new one.
 func (m *Matcher) feature(h uint32) *featIndex {
-	id, ok := m.ids[h]
-	if !ok || m.byID[id].df == 0 {
+	id := m.lookup.get(h)
+	if id < 0 {
 		return nil
 	}
 	return &m.byID[id]
@@ -223,7 +225,13 @@ func (m *Matcher) score(s *scratch) {
 		qnorm += float64(s.feats[i].w) * float64(s.feats[i].w)
 	}
 	qnorm = math.Sqrt(qnorm)
-	s.touch, s.tEnt = s.touch[:0], s.tEnt[:0]
+	s.tEnt = s.tEnt[:0]
+	// Every document is written to touch, and the count moves on only
+	// for one not touched before (weights are positive: its cosine is
+	// still zero). Half the postings are a document's first, at random:
+	// a branch there was mispredicted so often that it cost more than
+	// the sums.
+	touch, n := s.touch[:len(m.docEntry)+1], 0
 	for i, f := range s.feats {
 		fi := s.fidx[i]
 		if fi == nil {
@@ -232,20 +240,18 @@ func (m *Matcher) score(s *scratch) {
 		qw := float32(float64(f.w) / qnorm)
 		if !fi.common {
 			for _, p := range fi.docs {
-				a := &s.acc[p.doc]
-				if a.cos == 0 && a.cont == 0 {
-					s.touch = append(s.touch, p.doc)
-				}
-				a.cos += qw * p.w
+				c := s.cos[p.doc]
+				touch[n] = p.doc
+				n += untouched(c)
+				s.cos[p.doc] = c + qw*p.w
 			}
 		}
 		for _, p := range fi.kws {
-			a := &s.acc[p.doc]
-			if a.cos == 0 && a.cont == 0 {
-				s.touch = append(s.touch, p.doc)
-			}
-			a.cos += qw * p.w
-			a.cont += p.w * p.w
+			c := s.cos[p.doc]
+			touch[n] = p.doc
+			n += untouched(c)
+			s.cos[p.doc] = c + qw*p.w
+			s.cont[p.doc] += p.w * p.w
 		}
 		if fi.commonEnt {
 			continue
@@ -258,6 +264,13 @@ func (m *Matcher) score(s *scratch) {
 			s.cent[p.doc] += qw * p.w
 		}
 	}
+	s.touch = touch[:n]
+}
+
+// untouched is 1 for a document's zero cosine, else 0, without a branch.
+func untouched(cos float32) int {
+	b := math.Float32bits(cos)
+	return int((b|-b)>>31 ^ 1)
 }
 
 // rank combines document and centroid scores into entry scores, keeps the
@@ -265,15 +278,14 @@ func (m *Matcher) score(s *scratch) {
 // per-query buffers.
 func (m *Matcher) rank(s *scratch, ctx int32) (ctxScore float64) {
 	for _, d := range s.touch {
-		e := m.docs[d].entry
-		a := &s.acc[d]
-		if a.cont > s.bestKw[e] {
-			s.bestKw[e] = a.cont
+		e := m.docEntry[d]
+		if s.cont[d] > s.bestKw[e] {
+			s.bestKw[e] = s.cont[d]
 		}
-		if a.cos > s.best[e] {
-			s.best[e] = a.cos
+		if s.cos[d] > s.best[e] {
+			s.best[e] = s.cos[d]
 		}
-		*a = docAcc{}
+		s.cos[d], s.cont[d] = 0, 0
 	}
 	s.ranked = s.ranked[:0]
 	t := m.tune
@@ -357,6 +369,7 @@ func (m *Matcher) rerank(s *scratch) {
 		return
 	}
 	top := s.ranked[:min(rerankDepth+1, len(s.ranked))]
+	m.wordWeights(s)
 	for i := range top {
 		top[i].Score *= 1 - w + w*m.coverage(s, top[i].Entry)
 	}
@@ -367,22 +380,34 @@ func (m *Matcher) rerank(s *scratch) {
 // join a suggestion that the top topic has already earned.
 const suggestSpread = 0.8
 
-// coverage is the share of the message's words, weighted by rarity, that
-// the entry's text knows. A message about a German course shares "free
-// course in Gdańsk" with the Polish-course topic, but not "German".
-func (m *Matcher) coverage(s *scratch, e *Entry) float64 {
-	i := sort.Search(len(m.entries), func(i int) bool { return m.entries[i].ID >= e.ID })
-	var all, covered float64
-	v := m.vocab[i]
+// wordWeights finds each word's prefix and rarity once per message, for
+// the coverage of every candidate.
+func (m *Matcher) wordWeights(s *scratch) {
+	s.prefixes, s.rarity = s.prefixes[:0], s.rarity[:0]
 	for _, w := range s.words {
 		p := prefix(w)
 		idf, ok := m.known[p]
 		if !ok {
 			idf = m.unknownWordIDF
 		}
-		all += float64(idf)
+		s.prefixes = append(s.prefixes, p)
+		s.rarity = append(s.rarity, idf)
+	}
+}
+
+// coverage is the share of the message's words, weighted by rarity, that
+// the entry's text knows. A message about a German course shares "free
+// course in Gdańsk" with the Polish-course topic, but not "German".
+// wordWeights must have run for the message.
+func (m *Matcher) coverage(s *scratch, e *Entry) float64 {
+	i := sort.Search(len(m.entries), func(i int) bool { return m.entries[i].ID >= e.ID })
+	var all, covered float64
+	v := m.vocab[i]
+	for j, p := range s.prefixes {
+		idf := float64(s.rarity[j])
+		all += idf
 		if _, ok := v[p]; ok {
-			covered += float64(idf)
+			covered += idf
 		}
 	}
 	if all == 0 {
@@ -442,5 +467,6 @@ func (m *Matcher) Coverage(text, id string) float64 {
 	foldInto(&s.fold, truncate(text, maxQueryRunes))
 	s.words = m.tokens(s.fold.String(), s.words[:0])
 	m.repairTypos(s.words)
+	m.wordWeights(s)
 	return m.coverage(s, m.entries[i])
 }

@@ -179,3 +179,41 @@ func TestDevQuestions(t *testing.T) {
 		t.Errorf("dev questions: top1=%.3f answered=%.3f wrong=%.3f oos_reject=%.3f; want ≥0.985, ≥0.85, ≤0.02, 1", top1, answered, wrong, oos)
 	}
 }
+
+// TestFeatTable: the matcher's table finds every feature some document
+// has, under its own index, and no other.
+func TestFeatTable(t *testing.T) {
+	m := shippedMatcher(t)
+	for h, id := range m.ids {
+		want := id
+		if m.byID[id].df == 0 {
+			want = -1
+		}
+		if got := m.lookup.get(h); got != want {
+			t.Fatalf("feature %x: got %d, want %d", h, got, want)
+		}
+	}
+	misses := 0
+	for h := uint32(0); h < 1<<20; h += 7 {
+		if _, ok := m.ids[h]; !ok && m.lookup.get(h) != -1 {
+			misses++
+		}
+	}
+	if misses > 0 {
+		t.Errorf("%d unknown hashes found", misses)
+	}
+	if got := (featTable{}).get(1); got != -1 {
+		t.Errorf("empty table: got %d", got)
+	}
+}
+
+func TestUntouched(t *testing.T) {
+	for _, c := range []struct {
+		cos  float32
+		want int
+	}{{0, 1}, {1e-38, 0}, {0.5, 0}, {1, 0}, {3e38, 0}} {
+		if got := untouched(c.cos); got != c.want {
+			t.Errorf("untouched(%v) = %d, want %d", c.cos, got, c.want)
+		}
+	}
+}

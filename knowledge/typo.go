@@ -1,6 +1,9 @@
 package knowledge
 
 import (
+	"cmp"
+	"slices"
+
 	"github.com/sahilm/fuzzy"
 )
 
@@ -43,12 +46,20 @@ func (m *Matcher) repairTypos(words []string) {
 }
 
 // closestKeyword returns the best keyword word of which w is a
-// subsequence with at most typoMaxExtra letters missing.
+// subsequence with at most typoMaxExtra letters missing; of equal
+// scores, the first in byte order. Only the words short enough to be
+// accepted are scored (kwWords is sorted by length): fuzzy scores each
+// word on its own, so the others could only cost time.
 func (m *Matcher) closestKeyword(w string) (string, bool) {
-	for _, match := range fuzzy.Find(w, m.kwWords) {
-		if len(match.Str)-len(w) <= typoMaxExtra {
-			return match.Str, true
+	n, _ := slices.BinarySearchFunc(m.kwWords, len(w)+typoMaxExtra+1, func(k string, l int) int {
+		return cmp.Compare(len(k), l)
+	})
+	var best fuzzy.Match
+	found := false
+	for _, match := range fuzzy.FindNoSort(w, m.kwWords[:n]) {
+		if !found || match.Score > best.Score || match.Score == best.Score && match.Str < best.Str {
+			best, found = match, true
 		}
 	}
-	return "", false
+	return best.Str, found
 }

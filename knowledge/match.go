@@ -279,12 +279,10 @@ func untouched(cos float32) int {
 func (m *Matcher) rank(s *scratch, ctx int32) (ctxScore float64) {
 	for _, d := range s.touch {
 		e := m.docEntry[d]
-		if s.cont[d] > s.bestKw[e] {
-			s.bestKw[e] = s.cont[d]
-		}
-		if s.cos[d] > s.best[e] {
-			s.best[e] = s.cos[d]
-		}
+		// max, not if: which document is its entry's best is random,
+		// and a branch on it mispredicted.
+		s.bestKw[e] = max(s.bestKw[e], s.cont[d])
+		s.best[e] = max(s.best[e], s.cos[d])
 		s.cos[d], s.cont[d] = 0, 0
 	}
 	s.ranked = s.ranked[:0]

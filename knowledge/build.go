@@ -13,7 +13,7 @@ import (
 func newMatcher(b *Base, th Thresholds, t tuning) *Matcher {
 	m := &Matcher{
 		entries: b.Entries(),
-		known:   map[string]float32{},
+		known:   map[string]prefixInfo{},
 		stop:    map[string]struct{}{},
 		th:      th,
 		tune:    t,
@@ -44,7 +44,7 @@ func newMatcher(b *Base, th Thresholds, t tuning) *Matcher {
 // few workers fold while one builder then numbers the features; the index
 // does not depend on how the folding was split.
 func (m *Matcher) collect() ([]rawDoc, map[uint32]int32) {
-	texts, ready := m.foldAll()
+	texts, vocab, ready := m.foldAll()
 	b := newBuilder(m, len(m.entries))
 	count := map[string]int{}
 	for i := range m.entries {
@@ -55,7 +55,7 @@ func (m *Matcher) collect() ([]rawDoc, map[uint32]int32) {
 			wordsOnly := t.kind == kindAnswer && !m.tune.answerGrams
 			b.raw = append(b.raw, rawDoc{docInfo{int32(i), t.kind}, b.doc(len(b.raw), i, t.words, wordsOnly)})
 		}
-		for p := range m.vocab[i] {
+		for p := range vocab[i] {
 			count[p]++
 		}
 	}
@@ -67,7 +67,14 @@ func (m *Matcher) collect() ([]rawDoc, map[uint32]int32) {
 	ne := float64(len(m.entries))
 	m.unknownWordIDF = float32(m.tune.unknownWord * math.Log(1+ne))
 	for p, c := range count {
-		m.known[p] = float32(math.Log(1 + ne/float64(c)))
+		m.known[p] = prefixInfo{id: int32(len(m.known)), idf: float32(math.Log(1 + ne/float64(c)))}
+	}
+	m.vocab = make([]map[int32]struct{}, len(vocab))
+	for i, v := range vocab {
+		m.vocab[i] = make(map[int32]struct{}, len(v))
+		for p := range v {
+			m.vocab[i][m.known[p].id] = struct{}{}
+		}
 	}
 	return b.raw, b.ids
 }
@@ -100,28 +107,28 @@ type foldedText struct {
 }
 
 // foldAll folds every text of every entry, in parallel over entries, and
-// records in m.vocab the word prefixes each entry uses (see coverage).
+// returns the word prefixes each entry uses (see coverage).
 // ready[i] is closed once entry i is folded; workers take entries in
 // turn (0, 1, 2 … across workers), so the first entries are ready first.
-func (m *Matcher) foldAll() (out [][]foldedText, ready []chan struct{}) {
+func (m *Matcher) foldAll() (out [][]foldedText, vocab []map[string]struct{}, ready []chan struct{}) {
 	n := len(m.entries)
 	out = make([][]foldedText, n)
 	ready = make([]chan struct{}, n)
 	for i := range ready {
 		ready[i] = make(chan struct{})
 	}
-	m.vocab = make([]map[string]struct{}, n)
+	vocab = make([]map[string]struct{}, n)
 	workers := max(1, min(runtime.GOMAXPROCS(0), 4, n/16))
 	for w := range workers {
 		go func() {
 			f := folder{m: m, cache: make(map[string][]string, 400*n/workers)}
 			for i := w; i < n; i += workers {
-				out[i], m.vocab[i] = f.entry(m.entries[i])
+				out[i], vocab[i] = f.entry(m.entries[i])
 				close(ready[i])
 			}
 		}()
 	}
-	return out, ready
+	return out, vocab, ready
 }
 
 // folder folds texts, remembering each distinct token's words: most

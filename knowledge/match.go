@@ -92,8 +92,8 @@ type Matcher struct {
 	byID           []featIndex
 	lookup         featTable             // the features of byID found in some document, for matching
 	unknownIDF     float32               // idf of a feature no document has
-	vocab          []map[string]struct{} // per entry: word prefixes of all its text
-	known          map[string]float32    // word prefix -> idf over entries
+	vocab          []map[int32]struct{}  // per entry: the word prefixes of all its text
+	known          map[string]prefixInfo // word prefix -> its id and idf over entries
 	unknownWordIDF float32
 	stop           map[string]struct{}
 	kwWords        []string // distinct folded words of all keywords, for typo repair
@@ -101,6 +101,12 @@ type Matcher struct {
 	tune           tuning
 	phrases        *Phrasebook
 	scratch        sync.Pool
+}
+
+// prefixInfo is what the matcher knows of a word prefix (see coverage).
+type prefixInfo struct {
+	id  int32   // its key in vocab
+	idf float32 // its rarity over entries
 }
 
 // scratch holds per-query buffers so that matching allocates little.
@@ -122,7 +128,7 @@ type scratch struct {
 	tEnt      []int32
 	ranked    []Candidate
 	// Per word of the message, for coverage.
-	prefixes []string
+	prefixes []int32
 	rarity   []float32
 }
 
@@ -383,13 +389,13 @@ const suggestSpread = 0.8
 func (m *Matcher) wordWeights(s *scratch) {
 	s.prefixes, s.rarity = s.prefixes[:0], s.rarity[:0]
 	for _, w := range s.words {
-		p := prefix(w)
-		idf, ok := m.known[p]
+		p, ok := m.known[prefix(w)]
 		if !ok {
-			idf = m.unknownWordIDF
+			// In no entry's text: covered by none.
+			p = prefixInfo{id: -1, idf: m.unknownWordIDF}
 		}
-		s.prefixes = append(s.prefixes, p)
-		s.rarity = append(s.rarity, idf)
+		s.prefixes = append(s.prefixes, p.id)
+		s.rarity = append(s.rarity, p.idf)
 	}
 }
 

@@ -608,3 +608,23 @@ func mustOutLen(t *testing.T, st *Store, chat bot.ChatID) int64 {
 	}
 	return n
 }
+
+// TestChatKeys: the keys cut from one string are the keys chatKey names,
+// for private chats and groups (negative ids), with and without a prefix.
+func TestChatKeys(t *testing.T) {
+	names := []string{"seen", "lock", "session", "out", "audit", "blocked", "fails", "next", "uncertain", "bc"}
+	for _, prefix := range []string{"", "witaj:", "staging:witaj:"} {
+		st := &Store{prefix: prefix}
+		for _, chat := range []bot.ChatID{0, 7, 123456789, -1001234567890} {
+			got := st.chatKeys(chat, names...)
+			if len(got) != len(names) {
+				t.Fatalf("%d keys for %d names", len(got), len(names))
+			}
+			for i, n := range names {
+				if want := st.chatKey(chat, n); got[i] != want {
+					t.Errorf("prefix %q chat %d: key %d is %q, want %q", prefix, chat, i, got[i], want)
+				}
+			}
+		}
+	}
+}

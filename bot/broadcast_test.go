@@ -132,7 +132,7 @@ func TestAlertReachesEachSubscriberOnce(t *testing.T) {
 	t.Logf("%d alerts in %v (%.0f/s, limit %.0f/s)", chats, elapsed.Round(time.Millisecond), float64(chats)/elapsed.Seconds(), rate)
 }
 
-// TestRepliesDuringBroadcast: at the default rates (30/s overall,
+// TestRepliesDuringBroadcast: at the default rates (25/s overall,
 // broadcasts at half of it), questions asked while an announcement goes
 // out are answered within 2 s.
 func TestRepliesDuringBroadcast(t *testing.T) {

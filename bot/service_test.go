@@ -590,14 +590,14 @@ func TestBlockedChat(t *testing.T) {
 // every message once, each chat's in order.
 //
 // It stops once the 200 chats are served and the busy chat has had 4
-// messages (about 9 s), and finds the busy chat's other 6 still queued, in
+// messages (about 10 s), and finds the busy chat's other 6 still queued, in
 // order. Sending all 10 would take about 15 s: a chat paced by its own
 // rate is due again only 1/RatePerChat after its last send, behind every
 // chat due earlier, so the busy chat's second message waits until the
-// other 200 (7 s at 30 a second) are sent.
+// other 200 (8 s at 25 a second) are sent.
 func TestSurgeRespectsDefaultRates(t *testing.T) {
 	if testing.Short() {
-		t.Skip("takes about 9 s")
+		t.Skip("takes about 10 s")
 	}
 	const (
 		chats = 200

@@ -332,7 +332,7 @@ func BenchmarkWebhookPath(b *testing.B) {
 		cfg  func(*bot.SendConfig)
 	}{
 		{"raised_rates", raiseRates},
-		// Telegram's limits, 30 messages a second: run with a small
+		// The default rates, 25 messages a second: run with a small
 		// -benchtime (500x); this counts Redis work per update.
 		{"default_rates", func(c *bot.SendConfig) {}},
 	} {

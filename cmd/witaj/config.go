@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/witaj/witaj/bot"
 	"github.com/witaj/witaj/bot/slack"
 )
 
@@ -61,7 +62,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		FAQDir:          getenv("WITAJ_FAQ_DIR"),
 		LogFormat:       or(getenv("WITAJ_LOG_FORMAT"), "text"),
 		Retention:       30 * 24 * time.Hour,
-		SendRate:        30,
+		SendRate:        bot.DefaultSendConfig().Rate,
 		SendRatePerChat: 1,
 		BroadcastShare:  0.5,
 	}

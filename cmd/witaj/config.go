@@ -191,7 +191,7 @@ witaj serve is configured by environment variables (see README.md):
   WITAJ_REDIS_URL                empty: embedded in-process Redis, state lost on restart
   WITAJ_FAQ_DIR                  empty: the built-in FAQ
   WITAJ_RETENTION                30d  how long a chat's data lives after its last message
-  WITAJ_SEND_RATE                30   messages per second overall (all replicas)
+  WITAJ_SEND_RATE                25   messages per second overall (all replicas)
   WITAJ_SEND_RATE_PER_CHAT       1    messages per second per chat
   WITAJ_BROADCAST_SHARE          0.5  share of WITAJ_SEND_RATE for alerts and announcements
   WITAJ_LOG_FORMAT               text (or json)

@@ -23,8 +23,10 @@ type lanes[L comparable, T any] struct {
 	// name and parse turn a lane into its schedule member and back.
 	name  func(L) string
 	parse func(string) (L, error)
-	// key returns one of the lane's keys (out, next, blocked).
+	// key returns one of the lane's keys (out, next, blocked), keys
+	// several at once.
 	key       func(L, string) string
+	keys      func(L, ...string) []string
 	blockable bool
 }
 
@@ -36,7 +38,7 @@ func (st *Store) newChatLanes() lanes[bot.ChatID, bot.OutMessage] {
 			id, err := strconv.ParseInt(s, 10, 64)
 			return bot.ChatID(id), err
 		},
-		key: st.chatKey}
+		key: st.chatKey, keys: st.chatKeys}
 }
 
 // newSlackLanes returns the Slack requests, a lane per channel.
@@ -44,7 +46,14 @@ func (st *Store) newSlackLanes() lanes[string, bot.SlackItem] {
 	return lanes[string, bot.SlackItem]{st: st, sched: st.key("slackq"),
 		name:  func(ch string) string { return ch },
 		parse: func(s string) (string, error) { return s, nil },
-		key:   st.slackKey}
+		key:   st.slackKey,
+		keys: func(ch string, names ...string) []string {
+			keys := make([]string, len(names), len(names)+1)
+			for i, n := range names {
+				keys[i] = st.slackKey(ch, n)
+			}
+			return keys
+		}}
 }
 
 // SlackQueue implements bot.CaseStore.
@@ -75,9 +84,11 @@ func (q lanes[L, T]) Due(ctx context.Context, now time.Time, max int, lease time
 
 func (q lanes[L, T]) Next(ctx context.Context, lane L, now time.Time) (T, int, time.Duration, error) {
 	var item T
-	keys := []string{q.key(lane, "out"), q.key(lane, "next")}
+	var keys []string
 	if q.blockable {
-		keys = append(keys, q.key(lane, "blocked"))
+		keys = q.keys(lane, "out", "next", "blocked")
+	} else {
+		keys = q.keys(lane, "out", "next")
 	}
 	res, err := q.st.s.next.Run(ctx, q.st.rdb, keys, ms(now)).StringSlice()
 	if err != nil {
@@ -129,10 +140,10 @@ func (q lanes[L, T]) settle(ctx context.Context, lane L, id string, now time.Tim
 		if last {
 			flag = "1"
 		}
-		keys := []string{q.key(lane, "out"), q.key(lane, "next"), q.sched}
+		keys := append(q.keys(lane, "out", "next"), q.sched)
 		return q.st.s.settle.Run(ctx, q.st.rdb, keys, append(args, member, flag)...).Int()
 	}
-	res, err := q.st.s.pop.Run(ctx, q.st.rdb, []string{q.key(lane, "out"), q.key(lane, "next")}, args...).Int64Slice()
+	res, err := q.st.s.pop.Run(ctx, q.st.rdb, q.keys(lane, "out", "next"), args...).Int64Slice()
 	if err != nil {
 		return 0, err
 	}

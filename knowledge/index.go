@@ -187,8 +187,10 @@ const minCommonEnts = 100
 
 func (m *Matcher) newScratch() *scratch {
 	return &scratch{
-		cos:    make([]float32, len(m.docEntry)),
-		cont:   make([]float32, len(m.docEntry)),
+		cos:  make([]float32, len(m.docEntry)),
+		cont: make([]float32, len(m.docEntry)),
+		// One more than the documents: score writes a document before
+		// it knows whether to count it.
 		touch:  make([]int32, len(m.docEntry)+1),
 		best:   make([]float32, len(m.entries)),
 		bestKw: make([]float32, len(m.entries)),

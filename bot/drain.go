@@ -170,12 +170,21 @@ func (d *Drainer[L, T]) Take(lane L, first T, queued int) bool {
 	d.workers.Add(1)
 	go func() {
 		defer d.workers.Done()
-		defer d.free()
-		if !d.sendLane(ctx, lane, &head[T]{item: first, queued: queued}) {
-			d.poke()
-		}
+		d.work(ctx, lane, &head[T]{item: first, queued: queued})
 	}()
 	return true
+}
+
+// work is a worker's turn at a lane, from the schedule or from a commit:
+// it sends, then gives its token back.
+func (d *Drainer[L, T]) work(ctx context.Context, lane L, first *head[T]) {
+	defer d.free()
+	// The lane may be due again (deferred for its own rate, or an item
+	// came while it was claimed): look again rather than sleep until
+	// Poll.
+	if !d.sendLane(ctx, lane, first) {
+		d.poke()
+	}
 }
 
 // free gives a worker's token back and tells a loop waiting for one.
@@ -244,15 +253,7 @@ func (d *Drainer[L, T]) loop(ctx context.Context, untilIdle bool) {
 			case <-ctx.Done():
 				return
 			}
-			wg.Go(func() {
-				defer d.free()
-				// The lane may be due again (deferred for its own rate,
-				// or an item came while it was claimed): look again
-				// rather than sleep until Poll.
-				if !d.sendLane(ctx, lane, nil) {
-					d.poke()
-				}
-			})
+			wg.Go(func() { d.work(ctx, lane, nil) })
 		}
 		if len(lanes) == want {
 			continue // perhaps more are due

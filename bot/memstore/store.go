@@ -545,10 +545,9 @@ func (s *Store) Settle(ctx context.Context, id bot.ChatID, msgID string, now tim
 
 // settle is the Redis store's settle script: the message is removed only
 // if it is still at the head (a repeat removes nothing else, and leaves
-// the schedule alone); an
-// interval keeps the chat quiet; a chat let go (last) leaves the
-// schedule when its outbox is empty and is due now when not; a chat kept
-// is due after the interval.
+// the schedule alone); an interval keeps the chat quiet; a chat let go
+// (last) leaves the schedule when its outbox is empty and is due now
+// when not; a chat kept is due after the interval.
 func (s *Store) settle(id bot.ChatID, msgID string, now time.Time, interval time.Duration, last bool) int {
 	iv := interval.Milliseconds()
 	if interval > 0 && iv == 0 {

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -88,11 +89,8 @@ func (l *chatLocks) acquire(ctx context.Context, chat ChatID, update int64) (*tu
 		return nil, ctx.Err()
 	default:
 	}
-	for i, o := range q.waiting {
-		if o == w {
-			q.waiting = append(q.waiting[:i], q.waiting[i+1:]...)
-			break
-		}
+	if i := slices.Index(q.waiting, w); i >= 0 {
+		q.waiting = slices.Delete(q.waiting, i, i+1)
 	}
 	l.mu.Unlock()
 	return nil, ctx.Err()

@@ -100,9 +100,13 @@ if sched >= 0 then
     -- Claim only a lane that was idle and may be sent to now: the
     -- sender that takes it skips asking for its head.
     local score = now
-    if sched > 0 and n == nout and redis.call('EXISTS', KEYS[6]) == 0 and tonumber(redis.call('GET', KEYS[8]) or '0') <= now then
-      score = claimAt
-      claimed = 1
+    if sched > 0 and n == nout then
+      -- Blocked and paced in one call: both are the chat's keys.
+      local bn = redis.call('MGET', KEYS[6], KEYS[8])
+      if not bn[1] and tonumber(bn[2] or '0') <= now then
+        score = claimAt
+        claimed = 1
+      end
     end
     if redis.call('ZADD', KEYS[11], 'NX', score, ARGV[10]) == 0 then claimed = 0 end
   end

@@ -59,7 +59,9 @@ func (st *step) ask(q string) {
 	case t.rd.Social != "":
 		// Before danger: "ok bye" folds close to Polish "bije" (beats).
 		st.social(t.rd.Social)
-	case t.res.Danger:
+	case t.res.Danger && t.rd.Topical > 0:
+		// A message that names nothing ("what can they help me with?")
+		// is no cry for help, however close an urgent topic scores.
 		st.danger(t)
 	case (t.rd.Human || t.rd.Reach && st.s.Topic == st.e.cfg.HumanTopic) && st.asksForPerson(t.res):
 		st.s.Misses = 0
@@ -151,6 +153,12 @@ func (st *step) several(t turn) bool {
 	var answer, offer []*knowledge.Entry
 	seen := map[string]bool{}
 	for _, part := range t.rd.Parts {
+		rd := st.e.kb.Phrases().Read(part)
+		if rd.Topical == 0 {
+			// "… and what can they help me with?" names nothing: it asks
+			// about the other part's topic, not a question of its own.
+			continue
+		}
 		res := st.e.matcher.Match(part, st.s.Lang)
 		if len(res.Candidates) == 0 {
 			continue
@@ -164,7 +172,7 @@ func (st *step) several(t turn) bool {
 			seen[top.ID] = true
 			answer = append(answer, top)
 		case knowledge.Suggest:
-			if rd := st.e.kb.Phrases().Read(part); rd.Words <= shortFollowUp && len(rd.Facets) > 0 {
+			if rd.Words <= shortFollowUp && len(rd.Facets) > 0 {
 				// "… and what do I bring?" asks about the other question's
 				// topic, whose whole answer covers it.
 				continue

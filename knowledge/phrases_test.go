@@ -203,12 +203,14 @@ func TestStemsMatchInflections(t *testing.T) {
 
 func TestOffTopic(t *testing.T) {
 	pb := DefaultPhrasebook()
-	for _, q := range []string{"jaka jutro pogoda w Gdańsku?", "розкажи анекдот", "who won the champions league last year?", "где купить телевизор"} {
+	for _, q := range []string{"jaka jutro pogoda w Gdańsku?", "розкажи анекдот", "who won the champions league last year?", "где купить телевизор",
+		"какой лучший мобильный оператор в Польше?", "как оформить страховку OC на машину в Польше", "ile kosztuje ubezpieczenie OC samochodu?"} {
 		if !pb.Read(q).Offtopic {
 			t.Errorf("Read(%q) is not off topic", q)
 		}
 	}
-	for _, q := range []string{"Jak się zameldować? co trzeba mieć ze sobą?", "Власник квартири каже, що домовимося на словах", "с чем могут помочь ваши консультанты через этот чат?"} {
+	for _, q := range []string{"Jak się zameldować? co trzeba mieć ze sobą?", "Власник квартири каже, що домовимося на словах", "с чем могут помочь ваши консультанты через этот чат?",
+		"а без польской симки до 112 дозвонюсь?", "хочу поговорить с оператором"} {
 		if pb.Read(q).Offtopic {
 			t.Errorf("Read(%q) is off topic", q)
 		}

@@ -19,6 +19,11 @@ const (
 	// depends on the topic at hand even without an opener ("сколько
 	// стоит?", "ile trwa taka kontrola?").
 	shortFollowUp = 4
+	// pointingTopical: a message that points back ("вони", "them") leans
+	// on the topic at hand only when it names at most this many things;
+	// "I also need a psychologist, where is one for free?" after the
+	// answer on violence is a question of its own.
+	pointingTopical = 3
 	// followUpBonus is the head start of the topic at hand when the
 	// message leans on it (an opener, a word pointing back, few words);
 	// contextBonus when it does not.
@@ -219,7 +224,7 @@ func (st *step) followUp(t *turn) bool {
 		return false
 	}
 	rd := t.rd
-	dependent := rd.Opening || rd.Pointing || rd.Words <= shortFollowUp
+	dependent := rd.Opening || (rd.Pointing && rd.Topical <= pointingTopical) || rd.Words <= shortFollowUp
 	bonus := contextBonus
 	if dependent {
 		bonus = followUpBonus

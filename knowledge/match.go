@@ -77,10 +77,10 @@ type Thresholds struct {
 	CloseMargin float64
 }
 
-// DefaultThresholds are the thresholds set on the development set: see
+// DefaultThresholds are the thresholds set on all labelled sets: see
 // the package documentation for how.
 func DefaultThresholds() Thresholds {
-	return Thresholds{Answer: 0.15, Margin: 0.25, Suggest: 0.1, SureAnswer: 0.10, SureMargin: 0.5, CloseMargin: 0.4}
+	return Thresholds{Answer: 0.12, Margin: 0.25, Suggest: 0.1, SureAnswer: 0.10, SureMargin: 0.5, CloseMargin: 0.4}
 }
 
 // Matcher ranks FAQ entries for a message. It is immutable once built and
@@ -348,7 +348,7 @@ func (m *Matcher) danger(s *scratch) bool {
 		// Without one of its keywords, an urgent topic must be a confident
 		// match: "how can I contact them?" is no cry for help, and a
 		// false alarm opens an urgent case.
-		if c.keyword || (c.Score >= m.th.Answer && (i == 0 || c.Score >= dangerReach*top)) {
+		if c.keyword || (c.Score >= dangerScore && (i == 0 || c.Score >= dangerReach*top)) {
 			copy(ranked[1:i+1], ranked[:i])
 			ranked[0] = c
 			return true
@@ -356,6 +356,11 @@ func (m *Matcher) danger(s *scratch) bool {
 	}
 	return false
 }
+
+// dangerScore is the least score of an urgent topic without one of its
+// keywords: higher than a direct answer needs, since a false alarm opens
+// an urgent case.
+const dangerScore = 0.15
 
 // dangerReach is how close to the best score an urgent topic must come to
 // win without one of its keywords in the message.

@@ -75,6 +75,9 @@ func TestDanger(t *testing.T) {
 		{UK, "нас замкнули на складі і забрали телефони", true, "help.trafficking"},
 		{EN, "how do I get a pesel", false, "legal.pesel"},
 		{RU, "работодатель не платит зарплату", false, "work.unpaid-wages"},
+		// An urgent topic close behind, without its keywords and under
+		// dangerScore, is no alarm, though a direct answer would need less.
+		{EN, "are they lawyers? can they come with me to the office?", false, "help.legal-aid"},
 	}
 	for _, tt := range tests {
 		res := m.Match(tt.q, tt.lang)

@@ -247,6 +247,7 @@ const minPart = 2
 // ("… i jak zapisać syna do szkoły?").
 func (p *Phrasebook) split(text string) []string {
 	var parts [][]string
+	var asked []bool // the part ends with a question mark
 	for _, piece := range splitQuestions(text) {
 		toks := strings.Fields(Fold(piece))
 		from := 0
@@ -260,20 +261,26 @@ func (p *Phrasebook) split(text string) []string {
 			}
 			if i-from >= minPart && len(toks)-(i+n) >= minPart {
 				parts = append(parts, toks[from:i])
+				asked = append(asked, false)
 				from = i
 			}
 		}
 		if from < len(toks) {
 			parts = append(parts, toks[from:])
+			asked = append(asked, strings.ContainsAny(piece, "?？"))
 		}
 	}
-	// Pieces too short to be a question ("i jeszcze:") join the next.
+	// Pieces too short to be a question ("i jeszcze:") join the next. A
+	// question the writer ended with "?" needs only one word that names
+	// something: "і чи потрібні їй щеплення?" is one ("потрібні" is
+	// filler, "їй" folds like the joining "і"), "ok?" is not.
 	var out []string
 	var carry []string
-	for _, part := range parts {
+	for i, part := range parts {
 		part = append(carry, part...)
 		carry = nil
-		if p.contentWords(part) < minPart || p.introduction(part) {
+		short := p.contentWords(part) < minPart && !(asked[i] && p.topical(part) > 0)
+		if short || p.introduction(part) {
 			carry = part
 			continue
 		}

@@ -137,6 +137,10 @@ func TestSplit(t *testing.T) {
 		{"also where do I do zameldowanie in Gdynia, and how do I get a PESEL?", 2},
 		{"мені треба дві речі: як зробити zameldowanie і як знайти роботу через urząd pracy?", 2},
 		{"и еще: какая сейчас минималка? и как вернуть налог за прошлый год?", 2},
+		// A question closed with "?" needs one word of its own.
+		{"як записати дитину в школу в Гдині? і чи потрібні їй щеплення?", 2},
+		{"jak zapisać dziecko do szkoły? a szczepienia?", 2},
+		{"ok? thanks?", 0},
 		// One question.
 		{"how can I bring my wife and kids to Poland?", 0},
 		{"also is there a course about everyday life and laws in poland?", 0},

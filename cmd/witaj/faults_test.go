@@ -4,10 +4,12 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -76,7 +78,36 @@ type proc struct {
 	stderr *syncBuffer
 }
 
+// startProc starts `witaj serve` with env and waits until it is ready.
+// freeAddr's port is free when chosen, not when serve binds it: another
+// test's process can take it in between. serve then names the variable
+// in its error, and startProc gives that variable a new port (in env, so
+// that the caller sees it) and starts again.
 func startProc(t *testing.T, env map[string]string) *proc {
+	t.Helper()
+	for try := 1; ; try++ {
+		p, taken := tryProc(t, env)
+		if p != nil {
+			return p
+		}
+		if try == 3 {
+			t.Fatalf("witaj serve: %s still taken after 3 tries", taken)
+		}
+		port := freeAddr(t)
+		if strings.HasPrefix(env[taken], ":") {
+			port = port[strings.LastIndex(port, ":"):]
+		}
+		env[taken] = port
+	}
+}
+
+// addrTaken finds the listen variable of "cannot start" when its port was
+// taken: {"err":"WITAJ_LISTEN: listen tcp 127.0.0.1:1: bind: address already in use"}.
+var addrTaken = regexp.MustCompile(`"(WITAJ_[A-Z_]*LISTEN): listen tcp [^"]*: bind: address already in use`)
+
+// tryProc starts serve once: the ready process, or nil and the variable
+// whose port was taken.
+func tryProc(t *testing.T, env map[string]string) (*proc, string) {
 	t.Helper()
 	p := &proc{admin: env["WITAJ_ADMIN_LISTEN"], stderr: &syncBuffer{}}
 	p.cmd = exec.Command(witajBinary(t), "serve")
@@ -89,13 +120,19 @@ func startProc(t *testing.T, env map[string]string) *proc {
 	}
 	t.Cleanup(p.kill)
 	deadline := time.Now().Add(20 * time.Second)
+	// A timeout: the port may be another process's that never answers.
+	client := &http.Client{Timeout: time.Second}
 	for {
-		resp, err := http.Get("http://" + p.admin + "/readyz")
+		resp, err := client.Get("http://" + p.admin + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return p
+				return p, ""
 			}
+		}
+		if m := addrTaken.FindStringSubmatch(p.stderr.String()); m != nil {
+			p.kill()
+			return nil, m[1]
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("witaj serve not ready:\n%s", p.stderr)
@@ -583,5 +620,25 @@ func TestFaultsBroadcastKill(t *testing.T) {
 	t.Logf("status:\n%s", status)
 	if keys := r.keysWithoutTTL(); len(keys) > 0 {
 		t.Errorf("keys without TTL: %v", keys)
+	}
+}
+
+// TestStartProcRetriesTakenPort: a listen port taken between freeAddr and
+// serve's bind is replaced, and the caller's env names the new one.
+func TestStartProcRetriesTakenPort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and starts witaj serve")
+	}
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	r := newFaultRig(t, false)
+	r.env["WITAJ_ADMIN_LISTEN"] = taken.Addr().String()
+	p := startProc(t, r.env)
+	defer p.stop()
+	if r.env["WITAJ_ADMIN_LISTEN"] == taken.Addr().String() || p.admin != r.env["WITAJ_ADMIN_LISTEN"] {
+		t.Fatal("serve is ready on a port another process holds")
 	}
 }

@@ -64,9 +64,7 @@ func (st *step) ask(q string) {
 	case t.rd.Social != "":
 		// Before danger: "ok bye" folds close to Polish "bije" (beats).
 		st.social(t.rd.Social)
-	case t.res.Danger && t.rd.Topical > 0:
-		// A message that names nothing ("what can they help me with?")
-		// is no cry for help, however close an urgent topic scores.
+	case t.res.Danger:
 		st.danger(t)
 	case (t.rd.Human || t.rd.Reach && st.s.Topic == st.e.cfg.HumanTopic) && st.asksForPerson(t.res):
 		st.s.Misses = 0

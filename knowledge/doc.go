@@ -40,8 +40,8 @@
 //     (github.com/sahilm/fuzzy), e.g. "zamldowanie" → "zameldowanie".
 //  6. Danger: an urgent topic (violence, trafficking) among the best three
 //     with one of its keywords in the message, or scoring at least 0.15
-//     and within 85% of the best score, is moved first and answered
-//     directly.
+//     and within 85% of the best score in a message that names
+//     something, is moved first and answered directly.
 //
 // The decision uses the re-ranked top score (Confidence) and its lead over
 // the runner-up: answer directly when Confidence ≥ 0.12 and the lead is ≥

@@ -348,13 +348,20 @@ func (m *Matcher) danger(s *scratch) bool {
 		// Without one of its keywords, an urgent topic must be a confident
 		// match: "how can I contact them?" is no cry for help, and a
 		// false alarm opens an urgent case.
-		if c.keyword || (c.Score >= dangerScore && (i == 0 || c.Score >= dangerReach*top)) {
+		if c.keyword || (c.Score >= dangerScore && (i == 0 || c.Score >= dangerReach*top) && m.namesSomething(s)) {
 			copy(ranked[1:i+1], ranked[:i])
 			ranked[0] = c
 			return true
 		}
 	}
 	return false
+}
+
+// namesSomething reports whether the message has a word that names
+// something: "what can they help me with?" is no cry for help, however
+// close an urgent topic scores. Only asked for an alarm without a keyword.
+func (m *Matcher) namesSomething(s *scratch) bool {
+	return m.phrases.topical(strings.Fields(s.fold.String())) > 0
 }
 
 // dangerScore is the least score of an urgent topic without one of its

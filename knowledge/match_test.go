@@ -78,6 +78,8 @@ func TestDanger(t *testing.T) {
 		// An urgent topic close behind, without its keywords and under
 		// dangerScore, is no alarm, though a direct answer would need less.
 		{EN, "are they lawyers? can they come with me to the office?", false, "help.legal-aid"},
+		// A message that names nothing is no cry for help.
+		{EN, "what can they help me with?", false, "help.integration-centre"},
 	}
 	for _, tt := range tests {
 		res := m.Match(tt.q, tt.lang)

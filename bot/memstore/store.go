@@ -107,6 +107,11 @@ type chat struct {
 	lock       string // worker token; "": unlocked
 	lockExp    time.Time
 	out        []bot.OutMessage
+	// gone is the id of a message erased by /forget while a sender may
+	// have been sending it: the Redis store's tombstone, in front of out
+	// and expiring with it. A settle of that id lets the chat go, as if
+	// the message had been popped.
+	gone       string
 	outExp     time.Time
 	next       int64 // earliest next send (ms); hasNext says whether set
 	hasNext    bool
@@ -147,7 +152,7 @@ func (c *chat) expire(now time.Time) {
 		c.lock, c.lockExp = "", time.Time{}
 	}
 	if expired(c.outExp, now) {
-		c.out, c.outExp = nil, time.Time{}
+		c.dropOut()
 	}
 	if expired(c.nextExp, now) {
 		c.next, c.hasNext, c.nextExp = 0, false, time.Time{}
@@ -168,7 +173,7 @@ func (c *chat) expire(now time.Time) {
 
 // empty reports whether nothing is left of the chat.
 func (c *chat) empty() bool {
-	return c.session == nil && len(c.seen) == 0 && c.lock == "" && len(c.out) == 0 && !c.hasNext &&
+	return c.session == nil && len(c.seen) == 0 && c.lock == "" && c.queued() == 0 && !c.hasNext &&
 		len(c.audit) == 0 && !c.blocked && len(c.fails) == 0 && len(c.uncertain) == 0
 }
 
@@ -182,7 +187,25 @@ func (c *chat) popOut() {
 	}
 }
 
-func (c *chat) dropOut() { c.out, c.outExp = nil, time.Time{} }
+func (c *chat) dropOut() { c.out, c.gone, c.outExp = nil, "", time.Time{} }
+
+// queued counts the outbox's entries as Redis's LLEN does: the tombstone
+// too.
+func (c *chat) queued() int {
+	if c.gone != "" {
+		return len(c.out) + 1
+	}
+	return len(c.out)
+}
+
+// dropGone removes the tombstone; an outbox left empty goes with its
+// expiry.
+func (c *chat) dropGone() {
+	c.gone = ""
+	if len(c.out) == 0 {
+		c.outExp = time.Time{}
+	}
+}
 
 // setNext is the pacing mark: no send before at (ms), kept for ttl.
 func (c *chat) setNext(at int64, ttl time.Duration, now time.Time) {
@@ -332,7 +355,7 @@ func (s *Store) Commit(ctx context.Context, id bot.ChatID, token string, cm bot.
 				// Committed already (a retry after a lost reply): success.
 				// The schedule entry is made sure of, as the Redis store's
 				// pipeline does; it changes nothing if present.
-				if len(out) > 0 && len(c.out) > 0 {
+				if len(out) > 0 && c.queued() > 0 {
 					s.sendq.addNX(id, at)
 				}
 				return nil
@@ -341,7 +364,17 @@ func (s *Store) Commit(ctx context.Context, id bot.ChatID, token string, cm bot.
 		return bot.ErrLeaseLost
 	}
 	if cm.Forget {
+		gone := c.gone
+		if len(c.out) > 0 && gone == "" {
+			gone = c.out[0].ID
+		}
+		if sc, ok := s.sendq.score(id); !ok || sc <= at {
+			gone = "" // not claimed: no send in flight
+		}
 		*c = chat{lock: c.lock, lockExp: c.lockExp}
+		if gone != "" {
+			c.gone, c.outExp = gone, now.Add(s.retention)
+		}
 		c.seen = map[int64]int64{cm.UpdateID: at}
 		c.seenMin = at
 		c.seenExp = now.Add(SeenTTL)
@@ -529,7 +562,12 @@ func (s *Store) Next(ctx context.Context, id bot.ChatID, now time.Time) (bot.Out
 	if c.hasNext && c.next > ms(now) {
 		return bot.OutMessage{}, 0, time.UnixMilli(c.next).Sub(now), nil
 	}
+	if c.gone != "" {
+		// A tombstone no settle took: its sender is gone.
+		c.dropGone()
+	}
 	if len(c.out) == 0 {
+		s.tidy(id, c)
 		return bot.OutMessage{}, 0, 0, bot.ErrEmpty
 	}
 	return cloneMessage(c.out[0]), len(c.out), 0, nil
@@ -563,14 +601,22 @@ func (s *Store) settle(id bot.ChatID, msgID string, now time.Time, interval time
 	}
 	n, popped := 0, false
 	if c != nil {
-		if len(c.out) > 0 && c.out[0].ID == msgID {
+		switch {
+		case c.gone != "":
+			// The tombstone is the head: it stands for msgID's message
+			// or for another's.
+			if c.gone == msgID {
+				c.dropGone()
+				popped = true
+			}
+		case len(c.out) > 0 && c.out[0].ID == msgID:
 			c.popOut()
 			popped = true
 		}
 		if iv > 0 {
 			c.setNext(at+iv, time.Duration(iv+1000)*time.Millisecond, clock)
 		}
-		n = len(c.out)
+		n = c.queued()
 		s.tidy(id, c)
 	}
 	switch {
@@ -652,7 +698,7 @@ func (s *Store) Idle(ctx context.Context, id bot.ChatID) error {
 	clock := s.lock()
 	defer s.mu.Unlock()
 	s.sendq.remove(id)
-	if c := s.get(id, clock); c != nil && len(c.out) > 0 {
+	if c := s.get(id, clock); c != nil && c.queued() > 0 {
 		s.sendq.addNX(id, ms(clock))
 	}
 	return nil

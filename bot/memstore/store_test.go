@@ -59,7 +59,7 @@ func (in inspector) ChatKeys(id bot.ChatID) []string {
 	c := in.chat(id)
 	var keys []string
 	for name, there := range map[string]bool{
-		"session": c.session != nil, "seen": len(c.seen) > 0, "lock": c.lock != "", "out": len(c.out) > 0,
+		"session": c.session != nil, "seen": len(c.seen) > 0, "lock": c.lock != "", "out": c.queued() > 0,
 		"audit": len(c.audit) > 0, "blocked": c.blocked, "fails": len(c.fails) > 0, "uncertain": len(c.uncertain) > 0,
 	} {
 		if there {

@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -193,6 +194,12 @@ func testForgetUnfollows(t *testing.T, st *Store, rdb goredis.UniversalClient) {
 	}
 	if n, _ := rdb.SCard(ctx, st.subsKey("work.wage", knowledge.UK)).Result(); n != 0 {
 		t.Errorf("index still holds %d chats after /forget", n)
+	}
+	// The sender comes for the chat, still scheduled for the alert: the
+	// alert is gone, and so is the tombstone a store without the schedule
+	// at hand leaves in its place (for a send that may be in flight).
+	if _, _, _, err := st.Next(ctx, 9, t0); !errors.Is(err, bot.ErrEmpty) {
+		t.Errorf("after /forget Next = %v, want nothing to send", err)
 	}
 	for _, k := range chatKeys(t, st, rdb, 9) {
 		if !slices.Contains([]string{st.chatKey(9, "seen")}, k) {

@@ -39,10 +39,19 @@ return {'ok', redis.call('GET', KEYS[3]) or ''}
 // commit is tried. The erasure branch records the update too, so that a
 // redelivered "forget: yes" is not handled twice.
 //
+// The erasure keeps one thing of the old outbox: its head's id, as a
+// tombstone in the head's place. A sender may be sending that head right
+// now; its settle pops the tombstone as it would have popped the message,
+// and so lets the chat go at once for the confirmation behind it. Without
+// it the settle popped nothing, took itself for a repeat, left the
+// schedule alone, and the confirmation waited for the lease to run out.
+// Next drops a tombstone that no settle took.
+//
 // A claim's score ends in .5 ms, which no other writer of the schedule
 // uses (they write whole ms), so that only this commit's retry can take
 // it for its own.
 var commitSrc = `
+local tombstone = '` + tombstone + `'
 local sched = tonumber(ARGV[9])
 local claimAt = tonumber(ARGV[3]) + sched + 0.5
 local held = redis.call('GET', KEYS[2]) == ARGV[2]
@@ -59,9 +68,22 @@ local now = tonumber(ARGV[3])
 local ret = tonumber(ARGV[5])
 local seenTTL = tonumber(ARGV[6])
 if ARGV[7] == '1' then
+  local head = redis.call('LINDEX', KEYS[4], 0)
   redis.call('DEL', KEYS[1], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10])
   redis.call('ZADD', KEYS[1], now, ARGV[1])
   redis.call('EXPIRE', KEYS[1], seenTTL)
+  local gone = head and string.match(head, '^{"id":"([^"\\]*)"')
+  if head and not gone then
+    local ok, m = pcall(cjson.decode, head)
+    if ok and type(m) == 'table' and type(m.id) == 'string' then gone = m.id end
+  end
+  -- With the schedule at hand, only a claimed chat (due later) may have
+  -- a send in flight.
+  if gone and sched >= 0 and tonumber(redis.call('ZSCORE', KEYS[11], ARGV[10]) or '0') <= now then gone = nil end
+  if gone then
+    redis.call('RPUSH', KEYS[4], '{"id":' .. cjson.encode(gone) .. tombstone)
+    redis.call('EXPIRE', KEYS[4], ret)
+  end
 else
   redis.call('SET', KEYS[3], ARGV[4], 'EX', ret)
   redis.call('ZADD', KEYS[1], now, ARGV[1])
@@ -180,6 +202,14 @@ for _, c in ipairs(due) do out[#out + 1] = c end
 return out
 `
 
+// tombstone ends the outbox entry that stands for a message erased
+// while it may have been in flight (see commitScript); no message ends so,
+// as a message's text is a quoted JSON string and has no gone field.
+const (
+	tombstone    = `,"gone":true}`
+	tombstoneLen = "13"
+)
+
 // nextScript: KEYS out, next[, blocked]; ARGV now ms. A chat whose user
 // blocked the bot gets nothing until they unblock it. With the head
 // comes how many are queued, counted to 2 (one call for both): enough
@@ -189,6 +219,10 @@ if KEYS[3] and redis.call('EXISTS', KEYS[3]) == 1 then return {'blocked', ''} en
 local nxt = tonumber(redis.call('GET', KEYS[2]) or '0')
 if nxt > tonumber(ARGV[1]) then return {'wait', tostring(nxt)} end
 local first = redis.call('LRANGE', KEYS[1], 0, 1)
+if #first > 0 and string.sub(first[1], -` + tombstoneLen + `) == '` + tombstone + `' then
+  redis.call('LPOP', KEYS[1])
+  first = redis.call('LRANGE', KEYS[1], 0, 1)
+end
 if #first == 0 then return {'empty', ''} end
 return {'ok', first[1], tostring(#first)}
 `

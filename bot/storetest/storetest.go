@@ -62,6 +62,7 @@ var Tests = []Test{
 	{"failures", testFailures},
 	{"outbox", testOutbox},
 	{"forget leaves no key", testForget},
+	{"forget while in flight", testForgetInFlight},
 	{"rate limit", testRate},
 	{"commit schedules", testCommitSchedules},
 	{"finish", testFinish},
@@ -345,6 +346,44 @@ func testForget(t *testing.T, b Backend) {
 		if k != "seen" {
 			t.Errorf("after the confirmation was sent, key %s remains", k)
 		}
+	}
+}
+
+// testForgetInFlight: /forget committed while a sender is sending the
+// head of the outbox (claimed, not yet settled). The settle of that
+// message lets the chat go, and the confirmation is due at once, not when
+// the sender's claim would have run out; a repeated settle then changes
+// nothing.
+func testForgetInFlight(t *testing.T, b Backend) {
+	st := b.Store
+	mustBegin(t, st, 12, 1, "a")
+	mustCommit(t, st, 12, "a", bot.Commit{UpdateID: 1, Now: t0, Out: []bot.OutMessage{msg("1-0", "sure?")}})
+	if chats, _, _ := st.Due(ctx, t0, 10, time.Minute); !slices.Equal(chats, []bot.ChatID{12}) {
+		t.Fatalf("Due = %v", chats)
+	}
+	if m, _, _, _ := st.Next(ctx, 12, t0); m.ID != "1-0" {
+		t.Fatalf("Next = %+v", m)
+	}
+	mustBegin(t, st, 12, 2, "a")
+	mustCommit(t, st, 12, "a", bot.Commit{UpdateID: 2, Forget: true, Now: t0, Out: []bot.OutMessage{msg("2-0", "done")}})
+	if n, err := st.Settle(ctx, 12, "1-0", t0, 0, true); err != nil || n != 1 {
+		t.Fatalf("Settle of the message in flight = %d, %v; want the confirmation left", n, err)
+	}
+	if n, _ := st.Settle(ctx, 12, "1-0", t0, 0, true); n != 1 {
+		t.Fatalf("a repeated Settle left %d, want 1", n)
+	}
+	if chats, _, _ := st.Due(ctx, t0.Add(time.Millisecond), 10, time.Minute); !slices.Equal(chats, []bot.ChatID{12}) {
+		t.Fatalf("after the settle Due = %v; want the chat, whose confirmation waits", chats)
+	}
+	m, queued, _, err := st.Next(ctx, 12, t0.Add(time.Millisecond))
+	if err != nil || m.ID != "2-0" || queued != 1 {
+		t.Fatalf("Next = %+v, %d queued, %v; want the confirmation alone", m, queued, err)
+	}
+	if n, _ := st.Settle(ctx, 12, "2-0", t0, 0, true); n != 0 {
+		t.Fatalf("Settle of the confirmation left %d", n)
+	}
+	if keys := b.Inspect.ChatKeys(12); !slices.Equal(keys, []string{"seen"}) {
+		t.Errorf("after the confirmation was sent the chat has keys %v, want only the handled ids", keys)
 	}
 }
 

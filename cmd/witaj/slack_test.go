@@ -441,7 +441,12 @@ func TestForgetWhileSlackDown(t *testing.T) {
 	keys, _ := rdb.Keys(context.Background(), "witaj:{chat:707}:*").Result()
 	for _, k := range keys {
 		if !strings.HasSuffix(k, ":next") && !strings.HasSuffix(k, ":seen") {
-			t.Errorf("after /forget key %s remains", k)
+			typ, _ := rdb.Type(context.Background(), k).Result()
+			var body any = typ
+			if typ == "list" {
+				body, _ = rdb.LRange(context.Background(), k, 0, -1).Result()
+			}
+			t.Errorf("after /forget key %s remains: %v", k, body)
 		}
 	}
 }

@@ -77,6 +77,7 @@ func TestContract(t *testing.T) {
 		"count once":           testCountOnce,
 		"commit claims":        testCommitClaim,
 		"commit keeps":         testCommitKeeps,
+		"cancel in flight":     testCancelInFlight,
 	}
 	for name, backend := range backends(t) {
 		open := func(t *testing.T, c conn, prefix string) *Store {
@@ -224,6 +225,50 @@ func testSlackDue(t *testing.T, st *Store, _ goredis.UniversalClient) {
 	got, next, _ := st.SlackQueue().Due(ctx, time.Now(), 8, time.Minute)
 	if len(got) != 0 || next.IsZero() {
 		t.Fatalf("both claimed or deferred: SlackDue = %q, next %v; want none and the earliest time", got, next)
+	}
+}
+
+// testCancelInFlight: /forget cancels a chat's Slack requests while the
+// sender posts the first of them. The cancelled ones are never sent, and
+// that post's settle lets the channel go at once for what is queued
+// behind it (the case's deletions), not when the claim runs out.
+func testCancelInFlight(t *testing.T, st *Store, _ goredis.UniversalClient) {
+	q := st.SlackQueue()
+	err := st.SlackPush(ctx, "CC",
+		bot.SlackItem{ID: "p1", Kind: bot.SlackParent, Chat: 5, Text: "parent"},
+		bot.SlackItem{ID: "r1", Kind: bot.SlackReply, Chat: 5, Text: "relay"},
+		bot.SlackItem{ID: "x1", Kind: bot.SlackNotice, Chat: 6, Text: "another case"},
+		bot.SlackItem{ID: "d1", Kind: bot.SlackDelete, Chat: 5, TS: "1.000001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if got, _, _ := q.Due(ctx, now, 8, time.Minute); !slices.Equal(got, []string{"CC"}) {
+		t.Fatalf("Due = %v", got)
+	}
+	if it, _, _, _ := q.Next(ctx, "CC", now); it.ID != "p1" {
+		t.Fatalf("Next = %+v, want the parent", it)
+	}
+	if n, err := st.CancelQueued(ctx, "CC", 5); err != nil || n != 2 {
+		t.Fatalf("CancelQueued = %d, %v; want the parent and the relay", n, err)
+	}
+	if left, err := q.Settle(ctx, "CC", "p1", now, 0, true); err != nil || left != 2 {
+		t.Fatalf("Settle of the post in flight = %d, %v; want 2 left", left, err)
+	}
+	if got, _, _ := q.Due(ctx, now.Add(time.Millisecond), 8, time.Minute); !slices.Equal(got, []string{"CC"}) {
+		t.Fatalf("after the settle Due = %v, want the channel at once", got)
+	}
+	var sent []string
+	for range 3 {
+		it, _, _, err := q.Next(ctx, "CC", now)
+		if err != nil {
+			break
+		}
+		sent = append(sent, it.ID)
+		q.Settle(ctx, "CC", it.ID, now, 0, false)
+	}
+	if !slices.Equal(sent, []string{"x1", "d1"}) {
+		t.Errorf("sent after the cancel: %v, want the other case's notice and the deletion", sent)
 	}
 }
 

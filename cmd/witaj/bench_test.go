@@ -60,8 +60,11 @@ type benchRig struct {
 	redis        *goredis.Client // uncounted, for INFO
 	tg           *telegramtest.Server
 	hook         string
-	handle, send *redisCount
+	handle, send *redisCount // nil when witaj runs in a process of its own
 	questions    map[knowledge.Lang][]string
+	// mallocs, when set, counts witaj's allocations so far in its own
+	// process; otherwise this process's are counted, harness included.
+	mallocs func() uint64
 }
 
 func newBenchRig(b *testing.B, sendCfg bot.SendConfig) *benchRig {
@@ -70,7 +73,7 @@ func newBenchRig(b *testing.B, sendCfg bot.SendConfig) *benchRig {
 
 // newBenchRigOn is newBenchRig on the Redis at addr.
 func newBenchRigOn(b *testing.B, sendCfg bot.SendConfig, addr string) *benchRig {
-	r := &benchRig{redis: goredis.NewClient(&goredis.Options{Addr: addr}), tg: telegramtest.New(b), handle: &redisCount{}, send: &redisCount{}, questions: map[knowledge.Lang][]string{}}
+	r := &benchRig{redis: goredis.NewClient(&goredis.Options{Addr: addr}), tg: telegramtest.New(b), handle: &redisCount{}, send: &redisCount{}, questions: faqQuestions(b)}
 	b.Cleanup(func() { r.redis.Close() })
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	newStore := func(h *redisCount) *redis.Store {
@@ -82,12 +85,6 @@ func newBenchRigOn(b *testing.B, sendCfg bot.SendConfig, addr string) *benchRig 
 	base, _, err := knowledge.Load(knowledge.DefaultFS(), knowledge.Options{})
 	if err != nil {
 		b.Fatal(err)
-	}
-	// Real questions: the FAQ's own examples, every topic, every language.
-	for _, e := range base.Entries() {
-		for lang, qs := range e.Questions {
-			r.questions[lang] = append(r.questions[lang], qs...)
-		}
 	}
 	cat, _ := locales.New()
 	faq := &bot.FAQ{Engine: flows.New(base, knowledge.NewMatcher(base, knowledge.DefaultThresholds()), flows.DefaultConfig()), Render: bot.NewRenderer(base, cat)}
@@ -106,6 +103,22 @@ func newBenchRigOn(b *testing.B, sendCfg bot.SendConfig, addr string) *benchRig 
 	go func() { sender.Run(ctx); close(done) }()
 	b.Cleanup(func() { cancel(); <-done })
 	return r
+}
+
+// faqQuestions are real questions: the FAQ's own examples, every topic,
+// every language.
+func faqQuestions(b *testing.B) map[knowledge.Lang][]string {
+	base, _, err := knowledge.Load(knowledge.DefaultFS(), knowledge.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	qs := map[knowledge.Lang][]string{}
+	for _, e := range base.Entries() {
+		for lang, q := range e.Questions {
+			qs[lang] = append(qs[lang], q...)
+		}
+	}
+	return qs
 }
 
 var benchLangs = []knowledge.Lang{"pl", "en", "uk", "ru"}
@@ -164,8 +177,10 @@ func (r *benchRig) run(b *testing.B, chats []int64, parallel int) {
 		langOf[id] = benchLangs[i%len(benchLangs)]
 	}
 	before := r.tg.Count("sendMessage")
-	r.handle.reset()
-	r.send.reset()
+	if r.handle != nil {
+		r.handle.reset()
+		r.send.reset()
+	}
 	calls0 := r.serverCalls(b)
 	if testing.Verbose() && calls0 >= 0 {
 		// Zero the counts, so that the log below shows this run's
@@ -182,6 +197,10 @@ func (r *benchRig) run(b *testing.B, chats []int64, parallel int) {
 		ms0     runtime.MemStats
 	)
 	runtime.ReadMemStats(&ms0)
+	var own0 uint64
+	if r.mallocs != nil {
+		own0 = r.mallocs()
+	}
 	b.SetParallelism(max(1, parallel/runtime.GOMAXPROCS(0)))
 	b.ResetTimer()
 	start := time.Now()
@@ -221,6 +240,10 @@ func (r *benchRig) run(b *testing.B, chats []int64, parallel int) {
 	}
 	var ms1 runtime.MemStats
 	runtime.ReadMemStats(&ms1)
+	var own1 uint64
+	if r.mallocs != nil {
+		own1 = r.mallocs()
+	}
 	n := float64(len(samples))
 	b.ReportMetric(n/elapsed.Seconds(), "received/s")
 	b.ReportMetric(n/answered.Seconds(), "answered/s")
@@ -233,13 +256,74 @@ func (r *benchRig) run(b *testing.B, chats []int64, parallel int) {
 	}
 	reportQuantiles(b, hook, "webhook")
 	reportQuantiles(b, r.replyLatencies(samples), "reply")
-	b.ReportMetric(float64(r.handle.trips.Load()+r.send.trips.Load())/n, "redis_rt/update")
-	b.ReportMetric(float64(r.handle.cmds.Load()+r.send.cmds.Load())/n, "redis_cmds/update")
-	b.ReportMetric(float64(r.send.trips.Load())/n, "send_rt/update")
+	if r.handle != nil {
+		b.ReportMetric(float64(r.handle.trips.Load()+r.send.trips.Load())/n, "redis_rt/update")
+		b.ReportMetric(float64(r.handle.cmds.Load()+r.send.cmds.Load())/n, "redis_cmds/update")
+		b.ReportMetric(float64(r.send.trips.Load())/n, "send_rt/update")
+	}
+	if r.mallocs != nil {
+		// witaj's process alone (its /metrics scraped twice, a few
+		// hundred allocations, is in it).
+		b.ReportMetric(float64(own1-own0)/n, "witaj_allocs/update")
+		return
+	}
 	// The whole process allocates: the fake Telegram server too, so this
 	// is an upper bound on witaj's own allocations.
 	b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/n, "process_allocs/update")
 	b.ReportMetric(float64(ms1.TotalAlloc-ms0.TotalAlloc)/n/1024, "process_KB/update")
+}
+
+// BenchmarkServeProcess is BenchmarkWebhookPath at raised rates against
+// a ` + "`witaj serve`" + ` process of its own, configured as an operator would,
+// so that the allocations counted are witaj's alone
+// (go_memstats_mallocs_total on its /metrics), not the load client's and
+// the fake Telegram's. WITAJ_BINARY runs another build (an older commit)
+// under the same load, for a fair comparison.
+func BenchmarkServeProcess(b *testing.B) {
+	rs := redistest.Start(b)
+	tg := telegramtest.New(b)
+	env := map[string]string{
+		"WITAJ_TELEGRAM_TOKEN":          "123:bench",
+		"WITAJ_TELEGRAM_API_URL":        tg.URL(),
+		"WITAJ_TELEGRAM_WEBHOOK_URL":    "https://witaj.example.org/hook",
+		"WITAJ_TELEGRAM_WEBHOOK_SECRET": "s",
+		"WITAJ_REDIS_URL":               "redis://" + rs.Addr,
+		"WITAJ_ADMIN_LISTEN":            freeAddr(b),
+		"WITAJ_LISTEN":                  freeAddr(b),
+		"WITAJ_SEND_RATE":               "100000",
+		"WITAJ_SEND_RATE_PER_CHAT":      "100000",
+		"WITAJ_LOG_FORMAT":              "json",
+	}
+	p := startProc(b, env)
+	defer p.stop()
+	admin := env["WITAJ_ADMIN_LISTEN"]
+	r := &benchRig{redis: rs.Client(b), tg: tg, hook: "http://" + env["WITAJ_LISTEN"] + "/hook", questions: faqQuestions(b),
+		mallocs: func() uint64 { return scrapeCounter(b, admin, "go_memstats_mallocs_total") }}
+	chats := chatIDs(10000, 2000)
+	r.chooseLanguages(b, chats)
+	r.run(b, chats, 64)
+}
+
+// scrapeCounter reads one unlabelled metric from the /metrics of the
+// admin listener at addr.
+func scrapeCounter(b *testing.B, addr, name string) uint64 {
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				b.Fatalf("%s: %v", name, err)
+			}
+			return uint64(f)
+		}
+	}
+	b.Fatalf("no %s in /metrics", name)
+	return 0
 }
 
 // BenchmarkIdleReplica: a whole `witaj serve` with consultants on Slack,

@@ -50,9 +50,15 @@ var (
 	buildErr  error
 )
 
-// witajBinary builds the binary once per test run.
-func witajBinary(t *testing.T) string {
+// witajBinary builds the binary once per test run, unless WITAJ_BINARY
+// names one.
+func witajBinary(t testing.TB) string {
 	t.Helper()
+	// Another build, for comparing one commit with another under the
+	// same load (BenchmarkServeProcess).
+	if bin := os.Getenv("WITAJ_BINARY"); bin != "" {
+		return bin
+	}
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "witaj-bin")
 		if err != nil {
@@ -83,7 +89,7 @@ type proc struct {
 // test's process can take it in between. serve then names the variable
 // in its error, and startProc gives that variable a new port (in env, so
 // that the caller sees it) and starts again.
-func startProc(t *testing.T, env map[string]string) *proc {
+func startProc(t testing.TB, env map[string]string) *proc {
 	t.Helper()
 	for try := 1; ; try++ {
 		p, taken := tryProc(t, env)
@@ -107,7 +113,7 @@ var addrTaken = regexp.MustCompile(`"(WITAJ_[A-Z_]*LISTEN): listen tcp [^"]*: bi
 
 // tryProc starts serve once: the ready process, or nil and the variable
 // whose port was taken.
-func tryProc(t *testing.T, env map[string]string) (*proc, string) {
+func tryProc(t testing.TB, env map[string]string) (*proc, string) {
 	t.Helper()
 	p := &proc{admin: env["WITAJ_ADMIN_LISTEN"], stderr: &syncBuffer{}}
 	p.cmd = exec.Command(witajBinary(t), "serve")

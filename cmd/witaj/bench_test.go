@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -197,6 +198,11 @@ func (r *benchRig) run(b *testing.B, chats []int64, parallel int) {
 		ms0     runtime.MemStats
 	)
 	runtime.ReadMemStats(&ms0)
+	// WITAJ_BENCH_PROFILE=prefix writes the allocation profile before and
+	// after the timed part (go test -memprofilerate=512): compare them
+	// with go tool pprof -diff_base to see the answer path alone.
+	profile := os.Getenv("WITAJ_BENCH_PROFILE")
+	writeAllocs(b, profile, "before")
 	var own0 uint64
 	if r.mallocs != nil {
 		own0 = r.mallocs()
@@ -238,6 +244,7 @@ func (r *benchRig) run(b *testing.B, chats []int64, parallel int) {
 		info, _ := r.redis.Info(context.Background(), "commandstats").Result()
 		b.Log(info)
 	}
+	writeAllocs(b, profile, "after")
 	var ms1 runtime.MemStats
 	runtime.ReadMemStats(&ms1)
 	var own1 uint64
@@ -273,6 +280,23 @@ func (r *benchRig) run(b *testing.B, chats []int64, parallel int) {
 	b.ReportMetric(float64(ms1.TotalAlloc-ms0.TotalAlloc)/n/1024, "process_KB/update")
 }
 
+// writeAllocs writes the allocation profile to prefix-name.pprof, if a
+// prefix is given.
+func writeAllocs(b *testing.B, prefix, name string) {
+	if prefix == "" {
+		return
+	}
+	f, err := os.Create(prefix + "-" + name + ".pprof")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	runtime.GC() // the profile is as of the last GC
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		b.Fatal(err)
+	}
+}
+
 // BenchmarkServeProcess is BenchmarkWebhookPath at raised rates against
 // a ` + "`witaj serve`" + ` process of its own, configured as an operator would,
 // so that the allocations counted are witaj's alone
@@ -293,6 +317,12 @@ func BenchmarkServeProcess(b *testing.B) {
 		"WITAJ_SEND_RATE":               "100000",
 		"WITAJ_SEND_RATE_PER_CHAT":      "100000",
 		"WITAJ_LOG_FORMAT":              "json",
+	}
+	// The collector's settings reach witaj, for measuring them.
+	for _, k := range []string{"GOGC", "GOMEMLIMIT"} {
+		if v := os.Getenv(k); v != "" {
+			env[k] = v
+		}
 	}
 	p := startProc(b, env)
 	defer p.stop()

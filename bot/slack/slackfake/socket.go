@@ -110,26 +110,32 @@ func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 		return // Upgrade answered the client
 	}
 	c := &socketConn{ws: ws, quiet: make(chan struct{}), done: make(chan struct{})}
-	s.mu.Lock()
-	open := s.openLocked() + 1
-	s.mu.Unlock()
-	// hello comes first: a test sends envelopes once it sees the connection.
-	err = c.write(map[string]any{"type": "hello", "num_connections": open,
-		"debug_info":      map[string]any{"host": "applink-fake", "build_number": 1, "approximate_connection_time": 18060},
-		"connection_info": map[string]any{"app_id": AppID}})
+	// hello comes first, and the connection is open for Send once the
+	// client can have read it: it is registered before the hello is
+	// written, and Send waits for the write lock held until then.
+	c.wmu.Lock()
 	s.mu.Lock()
 	select {
 	case <-s.done: // the server is closing: no new connections
-		err = ErrClosed
-	default:
-	}
-	if err != nil {
 		s.mu.Unlock()
+		c.wmu.Unlock()
 		ws.Close()
 		return
+	default:
 	}
+	open := s.openLocked() + 1
 	c.ID, c.Opened = len(s.sm.conns)+1, time.Now()
 	s.sm.conns = append(s.sm.conns, c)
+	s.mu.Unlock()
+	err = c.writeLocked(map[string]any{"type": "hello", "num_connections": open,
+		"debug_info":      map[string]any{"host": "applink-fake", "build_number": 1, "approximate_connection_time": 18060},
+		"connection_info": map[string]any{"app_id": AppID}})
+	c.wmu.Unlock()
+	if err != nil {
+		s.ended(c)
+		return
+	}
+	s.mu.Lock()
 	s.notifyLocked()
 	s.mu.Unlock()
 	go s.ping(c)
@@ -204,6 +210,11 @@ func (s *Server) ping(c *socketConn) {
 func (c *socketConn) write(v any) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	return c.writeLocked(v)
+}
+
+// writeLocked is write with wmu held.
+func (c *socketConn) writeLocked(v any) error {
 	_ = c.ws.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	return c.ws.WriteJSON(v)
 }

@@ -247,6 +247,16 @@ func (st *step) followUp(t *turn) bool {
 			// "а если опоздаю?" asks about the deadline of the topic at
 			// hand, though another topic knows the word a little better.
 			return true
+		case dependent && !res.Candidates[0].Named() && st.knowsBetter(rd.Rest, ctx.ID, top.ID):
+			// "a gdzie się składa wniosek?" after permanent residence:
+			// every residence topic has an application, and the one at
+			// hand knows the words as well as any. A keyword of the other
+			// topic ("а прописку где сделать?" after PESEL) moves on.
+			st.s.Misses = 0
+			if !st.facetOf(ctx, rd) && st.speaks(t) {
+				st.answer(ctx)
+			}
+			return true
 		case res.Decision == knowledge.Direct || !dependent:
 			// Another topic, even with the head start: a new question.
 			t.res = res
@@ -290,6 +300,13 @@ func (st *step) followUp(t *turn) bool {
 		st.answer(ctx)
 	}
 	return true
+}
+
+// knowsBetter reports whether the topic at hand (ctx) knows the words of
+// text well, and at least as well as the other topic does.
+func (st *step) knowsBetter(text, ctx, other string) bool {
+	c := st.e.matcher.Coverage(text, ctx)
+	return c >= stayCoverage && c >= st.e.matcher.Coverage(text, other)
 }
 
 // speaks reports whether the bot should give the whole answer at hand

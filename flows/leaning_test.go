@@ -43,22 +43,64 @@ func TestWordsThatNameNothing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := Session{Schema: SchemaVersion, Lang: tt.lang, LangConfirmed: true}
-			now := evalStart
-			var actions []Action
-			for _, m := range tt.msgs {
-				s, actions = e.Step(s, Event{Kind: TextMessage, Text: m}, now)
-				now = now.Add(time.Minute)
-				for _, a := range actions {
-					if esc, ok := a.(Escalate); ok {
-						t.Fatalf("%q opened a case (urgent %v)", m, esc.Urgent)
-					}
-				}
-			}
-			o := OutcomeOf(actions)
-			if got := o.Answers; !slices.Equal(got, tt.want) {
-				t.Errorf("answered %v, want %v (outcome %+v)", got, tt.want, o)
+			if got := lastAnswers(t, e, tt.lang, tt.msgs); !slices.Equal(got, tt.want) {
+				t.Errorf("answered %v, want %v", got, tt.want)
 			}
 		})
 	}
+}
+
+// TestFollowUpSharingWords: a follow-up whose words another topic shares
+// ("a gdzie się składa wniosek?" — every residence topic has an
+// application) stays with the topic at hand when that topic knows the
+// words at least as well, and the message does not name the other topic
+// by one of its keywords.
+func TestFollowUpSharingWords(t *testing.T) {
+	e := shippedEngine(t, DefaultConfig())
+	tests := []struct {
+		name string
+		lang knowledge.Lang
+		msgs []string
+		want []string
+	}{
+		{"shared words stay", knowledge.PL,
+			[]string{"jak dostać zezwolenie na pobyt stały?", "a gdzie się składa wniosek?"},
+			[]string{"legal.permanent-residence"}},
+		{"shared words stay, in English", knowledge.EN,
+			[]string{"how do I get EU long-term residence?", "what level of polish do I need?"},
+			[]string{"legal.eu-long-term"}},
+		{"a keyword of another topic moves on", knowledge.RU,
+			[]string{"как получить песель, если я живу в Гдыне без прописки?", "а прописку где сделать?"},
+			[]string{"legal.address-registration"}},
+		{"the topic that knows the words better wins", knowledge.UK,
+			[]string{"яка різниця між umowa o pracę та umowa zlecenie? і яка мінімальна ставка за годину?",
+				"чи має бути договір українською?"},
+			[]string{"work.contracts"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := lastAnswers(t, e, tt.lang, tt.msgs); !slices.Equal(got, tt.want) {
+				t.Errorf("answered %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// lastAnswers plays msgs in one chat and returns the topics the last one
+// is answered with; no message may open a case.
+func lastAnswers(t *testing.T, e *Engine, lang knowledge.Lang, msgs []string) []string {
+	t.Helper()
+	s := Session{Schema: SchemaVersion, Lang: lang, LangConfirmed: true}
+	now := evalStart
+	var actions []Action
+	for _, m := range msgs {
+		s, actions = e.Step(s, Event{Kind: TextMessage, Text: m}, now)
+		now = now.Add(time.Minute)
+		for _, a := range actions {
+			if esc, ok := a.(Escalate); ok {
+				t.Fatalf("%q opened a case (urgent %v)", m, esc.Urgent)
+			}
+		}
+	}
+	return OutcomeOf(actions).Answers
 }

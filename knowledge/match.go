@@ -39,6 +39,10 @@ type Candidate struct {
 	keyword bool
 }
 
+// Named reports whether one of the entry's keywords is in the message:
+// the message names the topic rather than only sharing words with it.
+func (c Candidate) Named() bool { return c.keyword }
+
 // Result is the matcher's verdict on one message.
 type Result struct {
 	Decision Decision

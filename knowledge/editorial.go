@@ -15,7 +15,10 @@ import (
 // FAQ folder, each checked by `faq lint`:
 //
 //   - sources.yaml: the hosts whose pages count as official sources, and
-//     hosts of archives; a source elsewhere gets a warning.
+//     hosts of archives; a source elsewhere gets a warning. Regional hosts
+//     are other regions' offices, cited for national procedures: an entry
+//     lists them after its national and Pomorskie sources, which a
+//     migrant in Gdańsk should open first.
 //   - glossary.yaml: per language, the term to use for a Polish
 //     institution or document and the forms to avoid; an answer with an
 //     avoided form gets a warning.
@@ -34,6 +37,7 @@ type Editorial struct {
 	official  []string // host suffixes ("gov.pl" matches www.gov.pl and udsc.gov.pl)
 	archives  []string
 	elsewhere []string
+	regional  []string
 	terms     []term
 	contacts  []contact
 }
@@ -58,6 +62,7 @@ type sourcesFields struct {
 	Official  []string `yaml:"official"`
 	Archives  []string `yaml:"archives"`
 	Elsewhere []string `yaml:"elsewhere"`
+	Regional  []string `yaml:"regional"`
 }
 
 type glossaryFields struct {
@@ -115,6 +120,9 @@ func readEditorial(fsys fs.FS) (*Editorial, Problems) {
 		}
 		for _, h := range sf.Elsewhere {
 			ed.elsewhere = append(ed.elsewhere, strings.ToLower(strings.TrimSpace(h)))
+		}
+		for _, h := range sf.Regional {
+			ed.regional = append(ed.regional, strings.ToLower(strings.TrimSpace(h)))
 		}
 	}
 	var gf glossaryFields
@@ -214,6 +222,39 @@ func (ed *Editorial) checkSource(c entryCheck, at Pos, src string) {
 		}
 	}
 	c.r.warnAt(at, "source %q is not on an official host (%s lists them)", src, SourcesFile)
+}
+
+// checkOrder warns about a national or Pomorskie source listed after
+// another region's page: answers show sources in the order given.
+func (ed *Editorial) checkOrder(c entryCheck) {
+	if ed == nil || len(ed.regional) == 0 {
+		return
+	}
+	regional := ""
+	for i, src := range c.e.Sources {
+		u, err := url.Parse(src)
+		if err != nil || u.Host == "" {
+			continue
+		}
+		switch {
+		case onHosts(strings.ToLower(u.Hostname()), ed.regional):
+			if regional == "" {
+				regional = src
+			}
+		case regional != "":
+			c.r.warnAt(c.at(fmt.Sprintf("sources[%d]", i)), "source %q comes after another region's page %q; list national and Pomorskie pages first", src, regional)
+		}
+	}
+}
+
+// onHosts reports whether host is one of hosts or under one of them.
+func onHosts(host string, hosts []string) bool {
+	for _, h := range hosts {
+		if host == h || strings.HasSuffix(host, "."+h) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkTerms warns about avoided forms in every text of the entry in

@@ -238,6 +238,7 @@ func (c entryCheck) sources() {
 		seen[s] = true
 		c.opts.Editorial.checkSource(c, at, s)
 	}
+	c.opts.Editorial.checkOrder(c)
 }
 
 func (c entryCheck) keywords() {

@@ -20,7 +20,6 @@ package memstore
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -307,7 +306,8 @@ func (s *Store) Begin(ctx context.Context, id bot.ChatID, updateID int64, token 
 
 	var b bot.Begun
 	if raw != nil {
-		if err := json.Unmarshal(raw, &b.Session); err != nil {
+		var err error
+		if b.Session, err = flows.DecodeSession(raw); err != nil {
 			// A session we cannot read starts afresh rather than
 			// blocking the chat forever, as in the Redis store.
 			b.Session = flows.Session{}
@@ -330,7 +330,7 @@ func (s *Store) Commit(ctx context.Context, id bot.ChatID, token string, cm bot.
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("commit chat %d update %d: %w", id, cm.UpdateID, err)
 	}
-	sess, err := json.Marshal(cm.Session)
+	sess, err := cm.Session.Encode()
 	if err != nil {
 		return fmt.Errorf("commit chat %d: encode session: %w", id, err)
 	}

@@ -162,7 +162,7 @@ func (st *Store) Begin(ctx context.Context, chat bot.ChatID, updateID int64, tok
 	}
 	var b bot.Begun
 	if res[1] != "" {
-		if err := json.Unmarshal([]byte(res[1]), &b.Session); err != nil {
+		if b.Session, err = flows.DecodeSession([]byte(res[1])); err != nil {
 			// A session we cannot read starts afresh rather than blocking
 			// the chat forever; the engine treats it as new.
 			b.Session = flows.Session{}
@@ -181,7 +181,7 @@ func (st *Store) Commit(ctx context.Context, chat bot.ChatID, token string, c bo
 // made on one server only: in a cluster the schedule lives in another
 // slot, and the commit schedules after the script, as Commit does.
 func (st *Store) CommitWith(ctx context.Context, chat bot.ChatID, token string, c bot.Commit, o bot.CommitOptions) (bot.Committed, error) {
-	sess, err := json.Marshal(c.Session)
+	sess, err := c.Session.Encode()
 	if err != nil {
 		return bot.Committed{}, fmt.Errorf("commit chat %d: encode session: %w", chat, err)
 	}

@@ -205,10 +205,7 @@ return out
 // tombstone ends the outbox entry that stands for a message erased
 // while it may have been in flight (see commitScript); no message ends so,
 // as a message's text is a quoted JSON string and has no gone field.
-const (
-	tombstone    = `,"gone":true}`
-	tombstoneLen = "13"
-)
+const tombstone = `,"gone":true}`
 
 // nextScript: KEYS out, next[, blocked]; ARGV now ms. A chat whose user
 // blocked the bot gets nothing until they unblock it. With the head
@@ -219,7 +216,8 @@ if KEYS[3] and redis.call('EXISTS', KEYS[3]) == 1 then return {'blocked', ''} en
 local nxt = tonumber(redis.call('GET', KEYS[2]) or '0')
 if nxt > tonumber(ARGV[1]) then return {'wait', tostring(nxt)} end
 local first = redis.call('LRANGE', KEYS[1], 0, 1)
-if #first > 0 and string.sub(first[1], -` + tombstoneLen + `) == '` + tombstone + `' then
+local tomb = '` + tombstone + `'
+if #first > 0 and string.sub(first[1], -#tomb) == tomb then
   redis.call('LPOP', KEYS[1])
   first = redis.call('LRANGE', KEYS[1], 0, 1)
 end

@@ -304,6 +304,30 @@ func writeAllocs(b *testing.B, prefix, name string) {
 // the fake Telegram's. WITAJ_BINARY runs another build (an older commit)
 // under the same load, for a fair comparison.
 func BenchmarkServeProcess(b *testing.B) {
+	for _, tt := range []struct {
+		name  string
+		asked int // questions each chat asks before the timed part
+	}{
+		{"new_chats", 0},
+		// Ten questions leave the transcript a real conversation does
+		// (two turns a question, 20 kept): every update then reads and
+		// writes a full session.
+		{"long_sessions", 10},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			r := startServeProcess(b)
+			chats := chatIDs(10000, 2000)
+			r.chooseLanguages(b, chats)
+			r.converse(b, chats, tt.asked)
+			r.run(b, chats, 64)
+		})
+	}
+}
+
+// startServeProcess starts a witaj serve process on a redis-server of its
+// own, answering at raised rates to a fake Telegram, and returns the rig
+// that loads it.
+func startServeProcess(b *testing.B) *benchRig {
 	rs := redistest.Start(b)
 	tg := telegramtest.New(b)
 	env := map[string]string{
@@ -325,13 +349,43 @@ func BenchmarkServeProcess(b *testing.B) {
 		}
 	}
 	p := startProc(b, env)
-	defer p.stop()
+	b.Cleanup(p.stop)
 	admin := env["WITAJ_ADMIN_LISTEN"]
-	r := &benchRig{redis: rs.Client(b), tg: tg, hook: "http://" + env["WITAJ_LISTEN"] + "/hook", questions: faqQuestions(b),
+	return &benchRig{redis: rs.Client(b), tg: tg, hook: "http://" + env["WITAJ_LISTEN"] + "/hook", questions: faqQuestions(b),
 		mallocs: func() uint64 { return scrapeCounter(b, admin, "go_memstats_mallocs_total") }}
-	chats := chatIDs(10000, 2000)
-	r.chooseLanguages(b, chats)
-	r.run(b, chats, 64)
+}
+
+// converse has every chat ask n of the FAQ's questions, untimed, and
+// waits until each is answered.
+func (r *benchRig) converse(b *testing.B, chats []int64, n int) {
+	if n == 0 {
+		return
+	}
+	before := r.tg.Count("sendMessage")
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range 64 {
+		wg.Go(func() {
+			for i := range work {
+				// The language chooseLanguages gave the chat.
+				qs := r.questions[benchLangs[i%len(benchLangs)]]
+				for k := range n {
+					q := qs[(i*31+k*7919)%len(qs)]
+					r.post(b, r.tg.Stamp(telegramtest.Text(telegramtest.User(chats[i], "B", ""), q)))
+				}
+			}
+		})
+	}
+	for i := range chats {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if err := r.tg.WaitFor(ctx, func(s *telegramtest.Server) bool { return s.Count("sendMessage")-before >= len(chats)*n }); err != nil {
+		b.Fatal("the warm-up questions were not all answered")
+	}
 }
 
 // scrapeCounter reads one unlabelled metric from the /metrics of the

@@ -43,6 +43,10 @@ type Renderer struct {
 	// answers holds each answer's Doc once rendered: the same for every
 	// user, and a Renderer lives as long as its knowledge base.
 	answers sync.Map // answerKey → markup.Doc
+	// labels holds button labels once looked up: the same for every user,
+	// and every answer has half a dozen.
+	labelsMu sync.RWMutex
+	labels   map[labelKey]string
 	// Missing, when set, hears of a message the catalogue lacks in a
 	// language (the user then reads the English one): for the log.
 	Missing func(lang knowledge.Lang, key string, err error)
@@ -224,17 +228,48 @@ func (r *Renderer) Announcement(a *knowledge.Announcement, lang knowledge.Lang) 
 func (r *Renderer) buttons(lang knowledge.Lang, rows [][]flows.Button) [][]Button {
 	out := make([][]Button, 0, len(rows))
 	for _, row := range rows {
-		var rr []Button
+		rr := make([]Button, 0, len(row))
 		for _, b := range row {
 			label := b.Label
 			if b.LabelKey != "" {
-				label = r.Text(lang, b.LabelKey, nil)
+				label = r.label(lang, b.LabelKey)
 			}
 			rr = append(rr, Button{Label: label, Data: b.Data})
 		}
 		out = append(out, rr)
 	}
 	return out
+}
+
+type labelKey struct {
+	lang knowledge.Lang
+	key  string
+}
+
+// label is Text without data, looked up once per language and key; a
+// missing translation is not kept, so that Missing hears of it each time.
+func (r *Renderer) label(lang knowledge.Lang, key string) string {
+	k := labelKey{lang, key}
+	r.labelsMu.RLock()
+	s, ok := r.labels[k]
+	r.labelsMu.RUnlock()
+	if ok {
+		return s
+	}
+	s, err := r.cat.Text(string(lang), key, nil)
+	if err != nil {
+		if r.Missing != nil {
+			r.Missing(lang, key, err)
+		}
+		return s
+	}
+	r.labelsMu.Lock()
+	if r.labels == nil {
+		r.labels = map[labelKey]string{}
+	}
+	r.labels[k] = s
+	r.labelsMu.Unlock()
+	return s
 }
 
 // Consultant renders a consultant's message to the user: a localised

@@ -243,9 +243,12 @@ func (st *step) followUp(t *turn) bool {
 				st.answer(ctx)
 			}
 			return true
-		case dependent && weak && st.facetOf(ctx, rd):
+		case dependent && weak && !res.Candidates[0].Named() && st.facetOf(ctx, rd):
 			// "а если опоздаю?" asks about the deadline of the topic at
 			// hand, though another topic knows the word a little better.
+			// Not when a keyword names that topic: in "also, are there
+			// free polish classes?" after PESEL, "free" is no question
+			// about PESEL's cost.
 			return true
 		case dependent && !res.Candidates[0].Named() && st.knowsBetter(rd.Rest, ctx.ID, top.ID):
 			// "a gdzie się składa wniosek?" after permanent residence:

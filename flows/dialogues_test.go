@@ -54,8 +54,10 @@ func TestDialogues(t *testing.T) {
 			floors map[ExpectKind]float64
 			turns  float64
 		}{f, map[ExpectKind]float64{
-			ExpectFollowUp: 0.70, ExpectSocial: 0.90, ExpectOOS: 0.85, ExpectHuman: 0.90,
-		}, 0.80})
+			// Today the lowest of them: followup 0.816, oos 0.940, human
+			// 0.957, social 1.000, turns 0.892 (dialogues-extra).
+			ExpectFollowUp: 0.78, ExpectSocial: 0.95, ExpectOOS: 0.90, ExpectHuman: 0.92,
+		}, 0.86})
 	}
 	for _, tt := range tests {
 		t.Run(filepath.Base(tt.file), func(t *testing.T) {

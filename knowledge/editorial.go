@@ -112,18 +112,10 @@ func readEditorial(fsys fs.FS) (*Editorial, Problems) {
 	}
 	var sf sourcesFields
 	if _, ok := read(SourcesFile, &sf); ok {
-		for _, h := range sf.Official {
-			ed.official = append(ed.official, strings.ToLower(strings.TrimSpace(h)))
-		}
-		for _, h := range sf.Archives {
-			ed.archives = append(ed.archives, strings.ToLower(strings.TrimSpace(h)))
-		}
-		for _, h := range sf.Elsewhere {
-			ed.elsewhere = append(ed.elsewhere, strings.ToLower(strings.TrimSpace(h)))
-		}
-		for _, h := range sf.Regional {
-			ed.regional = append(ed.regional, strings.ToLower(strings.TrimSpace(h)))
-		}
+		ed.official = hostList(sf.Official)
+		ed.archives = hostList(sf.Archives)
+		ed.elsewhere = hostList(sf.Elsewhere)
+		ed.regional = hostList(sf.Regional)
 	}
 	var gf glossaryFields
 	if pos, ok := read(GlossaryFile, &gf); ok {
@@ -204,24 +196,14 @@ func (ed *Editorial) checkSource(c entryCheck, at Pos, src string) {
 		return // reported as an error elsewhere
 	}
 	host := strings.ToLower(u.Hostname())
-	for _, a := range ed.archives {
-		if host == a || strings.HasSuffix(host, "."+a) {
-			c.r.warnAt(at, "source %q is an archived copy; link the live official page", src)
-			return
-		}
+	switch {
+	case onHosts(host, ed.archives):
+		c.r.warnAt(at, "source %q is an archived copy; link the live official page", src)
+	case onHosts(host, ed.elsewhere):
+		c.r.warnAt(at, "source %q is another region's local page; give the national or the Pomorskie one", src)
+	case !onHosts(host, ed.official):
+		c.r.warnAt(at, "source %q is not on an official host (%s lists them)", src, SourcesFile)
 	}
-	for _, e := range ed.elsewhere {
-		if host == e || strings.HasSuffix(host, "."+e) {
-			c.r.warnAt(at, "source %q is another region's local page; give the national or the Pomorskie one", src)
-			return
-		}
-	}
-	for _, o := range ed.official {
-		if host == o || strings.HasSuffix(host, "."+o) {
-			return
-		}
-	}
-	c.r.warnAt(at, "source %q is not on an official host (%s lists them)", src, SourcesFile)
 }
 
 // checkOrder warns about a national or Pomorskie source listed after
@@ -245,6 +227,15 @@ func (ed *Editorial) checkOrder(c entryCheck) {
 			c.r.warnAt(c.at(fmt.Sprintf("sources[%d]", i)), "source %q comes after another region's page %q; list national and Pomorskie pages first", src, regional)
 		}
 	}
+}
+
+// hostList lower-cases and trims the hosts of sources.yaml.
+func hostList(hosts []string) []string {
+	out := make([]string, 0, len(hosts))
+	for _, h := range hosts {
+		out = append(out, strings.ToLower(strings.TrimSpace(h)))
+	}
+	return out
 }
 
 // onHosts reports whether host is one of hosts or under one of them.

@@ -151,7 +151,7 @@ func (s Session) Encode() ([]byte, error) {
 	if len(s.Transcript) > 0 {
 		w.Transcript = make([]turnWire, len(s.Transcript))
 		for i, t := range s.Transcript {
-			w.Transcript[i].turnJSON = turnJSON{From: t.From, Text: t.Text, At: t.At.Unix()}
+			w.Transcript[i].turnJSON = t.short()
 		}
 	}
 	return json.Marshal(w)
@@ -197,27 +197,20 @@ func (t turnWire) turn() Turn {
 	return Turn{From: t.From, Text: t.Text, At: time.Unix(t.At, 0).UTC()}
 }
 
+// short is the turn in its stored form.
+func (t Turn) short() turnJSON { return turnJSON{From: t.From, Text: t.Text, At: t.At.Unix()} }
+
 // MarshalJSON implements json.Marshaler.
-func (t Turn) MarshalJSON() ([]byte, error) {
-	return json.Marshal(turnJSON{From: t.From, Text: t.Text, At: t.At.Unix()})
-}
+func (t Turn) MarshalJSON() ([]byte, error) { return json.Marshal(t.short()) }
 
 // UnmarshalJSON implements json.Unmarshaler. It also reads the earlier
 // form ({"from":…,"text":…,"at":"<RFC 3339>"}), so that stored sessions
 // survive an upgrade.
 func (t *Turn) UnmarshalJSON(b []byte) error {
-	var v struct {
-		turnJSON
-		OldFrom Speaker   `json:"from"`
-		OldText string    `json:"text"`
-		OldAt   time.Time `json:"at"`
-	}
-	if err := json.Unmarshal(b, &v); err != nil {
+	var w turnWire
+	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*t = Turn{From: v.From, Text: v.Text, At: time.Unix(v.At, 0).UTC()}
-	if v.OldFrom != "" {
-		*t = Turn{From: v.OldFrom, Text: v.OldText, At: v.OldAt}
-	}
+	*t = w.turn()
 	return nil
 }

@@ -58,13 +58,13 @@ return 1
 // Slack from being posted. The head may be in flight: it becomes a
 // tombstone (see commitScript), whose settle lets the channel go at once
 // for the deletions queued behind it instead of after the lease.
-var cancelSrc = goredis.NewScript(`
+var cancelSrc = goredis.NewScript(tombstoneLua + `
 local n = 0
 for i, raw in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
   local ok, m = pcall(cjson.decode, raw)
   if ok and type(m) == 'table' and tostring(m.chat) == ARGV[1] and m.kind ~= 'delete' then
     if i == 1 and type(m.id) == 'string' then
-      redis.call('LSET', KEYS[1], 0, '{"id":' .. cjson.encode(m.id) .. '` + tombstone + `')
+      redis.call('LSET', KEYS[1], 0, tombstoneOf(m.id))
       n = n + 1
     else
       n = n + redis.call('LREM', KEYS[1], 0, raw)

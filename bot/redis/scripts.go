@@ -50,8 +50,7 @@ return {'ok', redis.call('GET', KEYS[3]) or ''}
 // A claim's score ends in .5 ms, which no other writer of the schedule
 // uses (they write whole ms), so that only this commit's retry can take
 // it for its own.
-var commitSrc = `
-local tombstone = '` + tombstone + `'
+var commitSrc = tombstoneLua + `
 local sched = tonumber(ARGV[9])
 local claimAt = tonumber(ARGV[3]) + sched + 0.5
 local held = redis.call('GET', KEYS[2]) == ARGV[2]
@@ -81,7 +80,7 @@ if ARGV[7] == '1' then
   -- a send in flight.
   if gone and sched >= 0 and tonumber(redis.call('ZSCORE', KEYS[11], ARGV[10]) or '0') <= now then gone = nil end
   if gone then
-    redis.call('RPUSH', KEYS[4], '{"id":' .. cjson.encode(gone) .. tombstone)
+    redis.call('RPUSH', KEYS[4], tombstoneOf(gone))
     redis.call('EXPIRE', KEYS[4], ret)
   end
 else
@@ -207,17 +206,25 @@ return out
 // as a message's text is a quoted JSON string and has no gone field.
 const tombstone = `,"gone":true}`
 
+// tombstoneLua gives the scripts that write or skip tombstones
+// tombstoneOf(id), the entry standing for message id, and
+// isTombstone(raw).
+const tombstoneLua = `
+local tombEnd = '` + tombstone + `'
+local function tombstoneOf(id) return '{"id":' .. cjson.encode(id) .. tombEnd end
+local function isTombstone(raw) return string.sub(raw, -#tombEnd) == tombEnd end
+`
+
 // nextScript: KEYS out, next[, blocked]; ARGV now ms. A chat whose user
 // blocked the bot gets nothing until they unblock it. With the head
 // comes how many are queued, counted to 2 (one call for both): enough
 // for the sender to know the last message.
-var nextSrc = `
+var nextSrc = tombstoneLua + `
 if KEYS[3] and redis.call('EXISTS', KEYS[3]) == 1 then return {'blocked', ''} end
 local nxt = tonumber(redis.call('GET', KEYS[2]) or '0')
 if nxt > tonumber(ARGV[1]) then return {'wait', tostring(nxt)} end
 local first = redis.call('LRANGE', KEYS[1], 0, 1)
-local tomb = '` + tombstone + `'
-if #first > 0 and string.sub(first[1], -#tomb) == tomb then
+if #first > 0 and isTombstone(first[1]) then
   redis.call('LPOP', KEYS[1])
   first = redis.call('LRANGE', KEYS[1], 0, 1)
 end

@@ -13,13 +13,7 @@ import (
 // to it. It is neither a question of its own, answered from whatever
 // topic its few words touch, nor a cry for help.
 func TestWordsThatNameNothing(t *testing.T) {
-	e := shippedEngine(t, DefaultConfig())
-	tests := []struct {
-		name string
-		lang knowledge.Lang
-		msgs []string // all but the last set the topic at hand
-		want []string // topics the last message is answered with
-	}{
+	playLastAnswers(t, []lastAnswerCase{
 		{"second part leans on the first", knowledge.EN,
 			[]string{"what is the foreigners integration centre in gdansk and what can they help me with?"},
 			[]string{"help.integration-centre"}},
@@ -40,14 +34,7 @@ func TestWordsThatNameNothing(t *testing.T) {
 		{"two real questions still both answered", knowledge.EN,
 			[]string{"how do I get a PESEL number and where can I find free Polish courses?"},
 			[]string{"legal.pesel", "lang.free-courses"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := lastAnswers(t, e, tt.lang, tt.msgs); !slices.Equal(got, tt.want) {
-				t.Errorf("answered %v, want %v", got, tt.want)
-			}
-		})
-	}
+	})
 }
 
 // TestFollowUpSharingWords: a follow-up whose words another topic shares
@@ -56,13 +43,7 @@ func TestWordsThatNameNothing(t *testing.T) {
 // words at least as well, and the message does not name the other topic
 // by one of its keywords.
 func TestFollowUpSharingWords(t *testing.T) {
-	e := shippedEngine(t, DefaultConfig())
-	tests := []struct {
-		name string
-		lang knowledge.Lang
-		msgs []string
-		want []string
-	}{
+	playLastAnswers(t, []lastAnswerCase{
 		{"shared words stay", knowledge.PL,
 			[]string{"jak dostać zezwolenie na pobyt stały?", "a gdzie się składa wniosek?"},
 			[]string{"legal.permanent-residence"}},
@@ -79,7 +60,22 @@ func TestFollowUpSharingWords(t *testing.T) {
 			[]string{"яка різниця між umowa o pracę та umowa zlecenie? і яка мінімальна ставка за годину?",
 				"чи має бути договір українською?"},
 			[]string{"work.contracts"}},
-	}
+	})
+}
+
+// lastAnswerCase is a short chat and the topics its last message is
+// answered with.
+type lastAnswerCase struct {
+	name string
+	lang knowledge.Lang
+	msgs []string // all but the last set the topic at hand
+	want []string // topics the last message is answered with
+}
+
+// playLastAnswers plays each case on the shipped FAQ.
+func playLastAnswers(t *testing.T, tests []lastAnswerCase) {
+	t.Helper()
+	e := shippedEngine(t, DefaultConfig())
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := lastAnswers(t, e, tt.lang, tt.msgs); !slices.Equal(got, tt.want) {

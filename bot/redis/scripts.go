@@ -6,8 +6,10 @@ import goredis "github.com/redis/go-redis/v9"
 // key, and receives all key names in KEYS, so it runs on Redis Cluster.
 
 // beginScript: KEYS seen, lock, session; ARGV update id, token, lease ms.
+// In seen, a handled id's score is when it was handled; a negative score
+// counts an unhandled id's failed attempts (failScript).
 var beginSrc = `
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return {'dup', ''} end
+if tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1]) or '0') > 0 then return {'dup', ''} end
 if not redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3], 'NX') then
   if redis.call('GET', KEYS[2]) ~= ARGV[2] then return {'busy', ''} end
   redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
@@ -55,7 +57,7 @@ local sched = tonumber(ARGV[9])
 local claimAt = tonumber(ARGV[3]) + sched + 0.5
 local held = redis.call('GET', KEYS[2]) == ARGV[2]
 if not held or ARGV[14] == '1' then
-  if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  if tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1]) or '0') > 0 then
     if held then redis.call('DEL', KEYS[2]) end
     local mine = 0
     if sched > 0 and tonumber(redis.call('ZSCORE', KEYS[11], ARGV[10]) or '0') == claimAt then mine = 1 end
@@ -85,10 +87,11 @@ if ARGV[7] == '1' then
   end
 else
   redis.call('SET', KEYS[3], ARGV[4], 'EX', ret)
+  -- The time replaces a failure count, if any (failScript).
   redis.call('ZADD', KEYS[1], now, ARGV[1])
-  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - seenTTL * 1000)
+  -- From 0, not -inf: failure counts of other ids are negative.
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '(0', now - seenTTL * 1000)
   redis.call('EXPIRE', KEYS[1], seenTTL)
-  redis.call('HDEL', KEYS[7], ARGV[1])
 end
 if ARGV[8] == '1' then
   redis.call('SET', KEYS[6], '1', 'EX', ret)
@@ -150,17 +153,23 @@ local nextSeen = 0
 local keep = tonumber(ARGV[12])
 if keep > 0 then
   redis.call('SET', KEYS[2], ARGV[2], 'PX', keep)
-  if redis.call('ZSCORE', KEYS[1], ARGV[13]) then nextSeen = 1 end
+  if tonumber(redis.call('ZSCORE', KEYS[1], ARGV[13]) or '0') > 0 then nextSeen = 1 end
 else
   redis.call('DEL', KEYS[2])
 end
 return {n, claimed, nextSeen}
 `
 
-// failScript: KEYS fails, lock; ARGV update id, token, ttl s.
+// failScript: KEYS seen, lock; ARGV update id, token, ttl s. The count
+// is the id's score in seen, negative, so that the commit that handles
+// the id at last replaces it with its time: no command of the answer
+// path clears it. An id handled already keeps its time.
 var failSrc = `
-local n = redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
-redis.call('EXPIRE', KEYS[1], ARGV[3])
+local n = 0
+if tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1]) or '0') <= 0 then
+  n = -tonumber(redis.call('ZINCRBY', KEYS[1], -1, ARGV[1]))
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+end
 if redis.call('GET', KEYS[2]) == ARGV[2] then redis.call('DEL', KEYS[2]) end
 return n
 `

@@ -3,6 +3,7 @@ package redis
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -43,11 +44,41 @@ func (st *Store) queueStats(ctx context.Context, p goredis.Pipeliner, now time.T
 		return
 	}
 	key := st.statsKey(now)
-	for f, n := range counts {
-		p.HIncrBy(ctx, key, f, n)
+	for _, f := range joinCounts(counts) {
+		p.HIncrBy(ctx, key, f.name, f.n)
 	}
 	p.Expire(ctx, key, statsTTL)
 }
+
+// joinedCount is one field of the day's hash and its increment.
+type joinedCount struct {
+	name string
+	n    int64
+}
+
+// joinCounts joins the counts that share an increment into one field,
+// their names sorted and separated by fieldSep: an update's counts (its
+// language, decision and topic, each 1) then cost one HINCRBY, not
+// three. Days splits them again. The joined names number no more than
+// languages × decisions × topics a day.
+func joinCounts(counts map[string]int64) []joinedCount {
+	byN := map[int64][]string{}
+	for f, n := range counts {
+		if n != 0 {
+			byN[n] = append(byN[n], f)
+		}
+	}
+	out := make([]joinedCount, 0, len(byN))
+	for n, fs := range byN {
+		slices.Sort(fs)
+		out = append(out, joinedCount{strings.Join(fs, fieldSep), n})
+	}
+	return out
+}
+
+// fieldSep separates the counts joined in one field; no count's name
+// (a language, a decision, a topic id) has it.
+const fieldSep = "|"
 
 // CountDay implements bot.Stats.
 func (st *Store) CountDay(ctx context.Context, day time.Time, counts map[string]int64) error {
@@ -65,8 +96,8 @@ func (st *Store) CountDay(ctx context.Context, day time.Time, counts map[string]
 // ("once:<id>"), so that one script on one key checks and counts.
 func (st *Store) CountOnce(ctx context.Context, day time.Time, once string, counts map[string]int64) (bool, error) {
 	args := []any{onceField + once, int64(statsTTL / time.Second)}
-	for f, n := range counts {
-		args = append(args, f, n)
+	for _, f := range joinCounts(counts) {
+		args = append(args, f.name, f.n)
 	}
 	n, err := st.s.countOnce.Run(ctx, st.rdb, []string{st.statsKey(day)}, args...).Int()
 	if err != nil {
@@ -106,7 +137,9 @@ func (st *Store) Days(ctx context.Context, from, to time.Time) (map[string]int64
 				continue
 			}
 			n, _ := strconv.ParseInt(v, 10, 64)
-			counts[k] += n
+			for _, name := range strings.Split(k, fieldSep) {
+				counts[name] += n
+			}
 		}
 		waits, err := st.rdb.LRange(ctx, st.statsKey(d)+":claims", 0, -1).Result()
 		if err != nil {

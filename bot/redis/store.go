@@ -7,13 +7,13 @@
 // script runs on one Cluster slot:
 //
 //	witaj:{chat:<id>}:session  string  flows.Session JSON     TTL retention
-//	witaj:{chat:<id>}:seen     zset    handled update ids     TTL 25 h (Telegram keeps updates 24 h)
+//	witaj:{chat:<id>}:seen     zset    handled update ids (by when), and failed attempts (negative)  TTL 25 h (Telegram keeps updates 24 h)
 //	witaj:{chat:<id>}:lock     string  worker token           TTL lease
 //	witaj:{chat:<id>}:out      list    outgoing messages      TTL retention
 //	witaj:{chat:<id>}:next     string  earliest next send     TTL ≤ the wait + 1 s
 //	witaj:{chat:<id>}:audit    list    answers shown (≤ 100)  TTL retention
 //	witaj:{chat:<id>}:blocked  string  user blocked the bot   TTL retention
-//	witaj:{chat:<id>}:fails    hash    failed attempts        TTL 25 h
+//	witaj:{chat:<id>}:fails    hash    failed attempts, until 2026-12 (now in seen); erased, not written  TTL 25 h
 //	witaj:{chat:<id>}:uncertain hash   ids of messages that may have been sent  TTL retention
 //	witaj:{chat:<id>}:bc       set     broadcasts queued for the chat  TTL retention
 //
@@ -30,6 +30,7 @@
 //	witaj:topics           hash    last version and change note seen per topic; permanent (one field per topic)
 //	witaj:ratebc           string  broadcast send-rate state  TTL ≤ 1 s + the wait
 //	witaj:stats:<date>     hash    the day's counts for reports, no identifier; TTL 90 days
+//	                               (an update's counts joined in one field, "conv:uk|decision:answer|topic:…")
 //	                               (and once:case:<case id> marks, so that a case is counted once)
 //	witaj:stats:<date>:claims list minutes cases waited for a claim that day; TTL 90 days
 //
@@ -227,9 +228,10 @@ func (st *Store) CommitWith(ctx context.Context, chat bot.ChatID, token string, 
 		args = append(args, b)
 	}
 	if st.ordered {
-		args = append(args, len(c.Stats))
-		for f, n := range c.Stats {
-			args = append(args, f, n)
+		joined := joinCounts(c.Stats)
+		args = append(args, len(joined))
+		for _, f := range joined {
+			args = append(args, f.name, f.n)
 		}
 		args = append(args, len(c.Gaps))
 		for _, g := range c.Gaps {
@@ -336,7 +338,7 @@ func (st *Store) Release(ctx context.Context, chat bot.ChatID, token string) err
 
 // Fail implements bot.Store.
 func (st *Store) Fail(ctx context.Context, chat bot.ChatID, updateID int64, token string) (int, error) {
-	keys := []string{st.chatKey(chat, "fails"), st.chatKey(chat, "lock")}
+	keys := st.chatKeys(chat, "seen", "lock")
 	n, err := st.s.fail.Run(ctx, st.rdb, keys, updateID, token, int64(SeenTTL/time.Second)).Int()
 	if err != nil {
 		return 0, fmt.Errorf("record failure chat %d update %d: %w", chat, updateID, err)

@@ -78,6 +78,7 @@ func TestContract(t *testing.T) {
 		"commit claims":        testCommitClaim,
 		"commit keeps":         testCommitKeeps,
 		"cancel in flight":     testCancelInFlight,
+		"counts joined":        testCountsJoined,
 	}
 	for name, backend := range backends(t) {
 		open := func(t *testing.T, c conn, prefix string) *Store {
@@ -138,11 +139,11 @@ func (in inspector) Blocked(chat bot.ChatID) bool {
 }
 
 func (in inspector) Failed(chat bot.ChatID, updateID int64) bool {
-	ok, err := in.rdb.HExists(ctx, in.st.chatKey(chat, "fails"), strconv.FormatInt(updateID, 10)).Result()
-	if err != nil {
+	score, err := in.rdb.ZScore(ctx, in.st.chatKey(chat, "seen"), strconv.FormatInt(updateID, 10)).Result()
+	if err != nil && err != goredis.Nil {
 		in.t.Fatal(err)
 	}
-	return ok
+	return score < 0
 }
 
 // LoseLock deletes the lock key: what expires when a lease runs out.
@@ -492,6 +493,35 @@ func testCountOnce(t *testing.T, st *Store, _ goredis.UniversalClient) {
 	}
 	if want := map[string]int64{"cases:opened": 2}; !maps.Equal(counts, want) {
 		t.Errorf("Days = %v, want %v", counts, want)
+	}
+}
+
+// testCountsJoined: an update's counts go to the day's hash as one
+// field (one command), and Days reads them apart again, with counts
+// written one field each (an older witaj) and counts of another size.
+func testCountsJoined(t *testing.T, st *Store, rdb goredis.UniversalClient) {
+	counts := map[string]int64{"conv:uk": 1, "decision:answer": 1, "topic:legal.pesel": 1}
+	mustBegin(t, st, 70, 1, "a")
+	if err := st.Commit(ctx, 70, "a", bot.Commit{UpdateID: 1, Now: t0, Stats: counts}); err != nil {
+		t.Fatal(err)
+	}
+	key := st.statsKey(t0)
+	if n, err := rdb.HLen(ctx, key).Result(); err != nil || n != 1 {
+		t.Fatalf("the day's hash has %d fields (%v) after one commit, want 1", n, err)
+	}
+	if err := st.CountDay(ctx, t0, map[string]int64{"topic:legal.pesel": 2, "decision:none": 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.HIncrBy(ctx, key, "decision:answer", 4).Err(); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := st.Days(ctx, t0, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int64{"conv:uk": 1, "decision:answer": 5, "decision:none": 1, "topic:legal.pesel": 3}
+	if !maps.Equal(got, want) {
+		t.Errorf("Days = %v, want %v", got, want)
 	}
 }
 

@@ -60,6 +60,7 @@ var Tests = []Test{
 	{"begin commit dedupe", testBeginCommit},
 	{"lock", testLock},
 	{"failures", testFailures},
+	{"failures outlive other commits", testFailuresOutliveCommits},
 	{"outbox", testOutbox},
 	{"forget leaves no key", testForget},
 	{"forget while in flight", testForgetInFlight},
@@ -179,6 +180,26 @@ func testFailures(t *testing.T, b Backend) {
 	}
 	if b.Inspect.Failed(9, 1) {
 		t.Error("the failure count survived a successful commit")
+	}
+}
+
+// testFailuresOutliveCommits: an update that keeps failing is counted on
+// while the chat's other updates are handled (they prune the handled
+// ids), so that it is still given up at last.
+func testFailuresOutliveCommits(t *testing.T, b Backend) {
+	st := b.Store
+	for want := 1; want <= 3; want++ {
+		mustBegin(t, st, 10, 5, "a")
+		n, err := st.Fail(ctx, 10, 5, "a")
+		if err != nil || n != want {
+			t.Fatalf("Fail #%d = %d, %v", want, n, err)
+		}
+		next := int64(5 + want)
+		mustBegin(t, st, 10, next, "a")
+		mustCommit(t, st, 10, "a", bot.Commit{UpdateID: next, Now: t0.Add(time.Duration(want) * time.Hour)})
+	}
+	if !b.Inspect.Failed(10, 5) {
+		t.Error("the failing update's count is gone")
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -66,6 +67,8 @@ type benchRig struct {
 	// mallocs, when set, counts witaj's allocations so far in its own
 	// process; otherwise this process's are counted, harness included.
 	mallocs func() uint64
+	// cpu, when set, is witaj's CPU time so far in its own process.
+	cpu func() time.Duration
 }
 
 func newBenchRig(b *testing.B, sendCfg bot.SendConfig) *benchRig {
@@ -207,6 +210,7 @@ func (r *benchRig) run(b *testing.B, chats []int64, parallel int) {
 	if r.mallocs != nil {
 		own0 = r.mallocs()
 	}
+	cpu0 := r.cpuTimes(b)
 	b.SetParallelism(max(1, parallel/runtime.GOMAXPROCS(0)))
 	b.ResetTimer()
 	start := time.Now()
@@ -251,6 +255,7 @@ func (r *benchRig) run(b *testing.B, chats []int64, parallel int) {
 	if r.mallocs != nil {
 		own1 = r.mallocs()
 	}
+	cpu1 := r.cpuTimes(b)
 	n := float64(len(samples))
 	b.ReportMetric(n/elapsed.Seconds(), "received/s")
 	b.ReportMetric(n/answered.Seconds(), "answered/s")
@@ -268,6 +273,15 @@ func (r *benchRig) run(b *testing.B, chats []int64, parallel int) {
 		b.ReportMetric(float64(r.handle.cmds.Load()+r.send.cmds.Load())/n, "redis_cmds/update")
 		b.ReportMetric(float64(r.send.trips.Load())/n, "send_rt/update")
 	}
+	// Where the 2 cores went, per update: with witaj in its own process
+	// it shows how much of the machine the load and Redis leave it.
+	if cpu0.witaj >= 0 {
+		b.ReportMetric(float64((cpu1.witaj-cpu0.witaj).Microseconds())/n, "witaj_cpu_us/update")
+	}
+	if cpu0.redis >= 0 {
+		b.ReportMetric(float64((cpu1.redis-cpu0.redis).Microseconds())/n, "redis_cpu_us/update")
+	}
+	b.ReportMetric(float64((cpu1.self-cpu0.self).Microseconds())/n, "harness_cpu_us/update")
 	if r.mallocs != nil {
 		// witaj's process alone (its /metrics scraped twice, a few
 		// hundred allocations, is in it).
@@ -352,7 +366,10 @@ func startServeProcess(b *testing.B) *benchRig {
 	b.Cleanup(p.stop)
 	admin := env["WITAJ_ADMIN_LISTEN"]
 	return &benchRig{redis: rs.Client(b), tg: tg, hook: "http://" + env["WITAJ_LISTEN"] + "/hook", questions: faqQuestions(b),
-		mallocs: func() uint64 { return scrapeCounter(b, admin, "go_memstats_mallocs_total") }}
+		mallocs: func() uint64 { return uint64(scrapeCounter(b, admin, "go_memstats_mallocs_total")) },
+		cpu: func() time.Duration {
+			return time.Duration(scrapeCounter(b, admin, "process_cpu_seconds_total") * float64(time.Second))
+		}}
 }
 
 // converse has every chat ask n of the FAQ's questions, untimed, and
@@ -390,7 +407,7 @@ func (r *benchRig) converse(b *testing.B, chats []int64, n int) {
 
 // scrapeCounter reads one unlabelled metric from the /metrics of the
 // admin listener at addr.
-func scrapeCounter(b *testing.B, addr, name string) uint64 {
+func scrapeCounter(b *testing.B, addr, name string) float64 {
 	resp, err := http.Get("http://" + addr + "/metrics")
 	if err != nil {
 		b.Fatal(err)
@@ -403,7 +420,7 @@ func scrapeCounter(b *testing.B, addr, name string) uint64 {
 			if err != nil {
 				b.Fatalf("%s: %v", name, err)
 			}
-			return uint64(f)
+			return f
 		}
 	}
 	b.Fatalf("no %s in /metrics", name)
@@ -548,4 +565,31 @@ func BenchmarkHotChats(b *testing.B) {
 	chats := chatIDs(20000, 10)
 	r.chooseLanguages(b, chats)
 	r.run(b, chats, 64)
+}
+
+// cpuTimes is the CPU time used so far by witaj's process (-1 when it
+// runs in this one), redis-server (-1 when unknown) and this process.
+type cpuTimes struct{ witaj, redis, self time.Duration }
+
+func (r *benchRig) cpuTimes(b *testing.B) cpuTimes {
+	c := cpuTimes{witaj: -1, redis: -1}
+	if r.cpu != nil {
+		c.witaj = r.cpu()
+	}
+	if info, err := r.redis.Info(context.Background(), "cpu").Result(); err == nil {
+		var sum float64
+		for _, line := range strings.Split(info, "\r\n") {
+			k, v, _ := strings.Cut(line, ":")
+			if k == "used_cpu_sys" || k == "used_cpu_user" {
+				f, _ := strconv.ParseFloat(v, 64)
+				sum += f
+			}
+		}
+		c.redis = time.Duration(sum * float64(time.Second))
+	}
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
+		c.self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	return c
 }

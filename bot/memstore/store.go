@@ -625,7 +625,7 @@ func (s *Store) settle(id bot.ChatID, msgID string, now time.Time, interval time
 	case last && n == 0:
 		s.sendq.remove(id)
 	case last:
-		s.sendq.add(id, at)
+		s.sendq.add(id, at+iv) // when the interval ends, as in Redis
 	case iv > 0:
 		s.sendq.addXX(id, at+iv)
 	}

@@ -157,7 +157,8 @@ func (q lanes[L, T]) settle(ctx context.Context, lane L, id string, now time.Tim
 	case last && n == 0:
 		return 0, q.Idle(ctx, lane)
 	case last:
-		return n, q.st.rdb.ZAdd(ctx, q.sched, goredis.Z{Score: float64(ms(now)), Member: member}).Err()
+		// Due when the interval ends, as settleScript does.
+		return n, q.st.rdb.ZAdd(ctx, q.sched, goredis.Z{Score: float64(ms(now.Add(interval))), Member: member}).Err()
 	case interval > 0:
 		return n, q.st.rdb.ZAddXX(ctx, q.sched, goredis.Z{Score: float64(ms(now.Add(interval))), Member: member}).Err()
 	}

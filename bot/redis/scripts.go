@@ -127,9 +127,14 @@ if sched >= 0 then
     if sched > 0 and n == nout then
       -- Blocked and paced in one call: both are the chat's keys.
       local bn = redis.call('MGET', KEYS[6], KEYS[8])
-      if not bn[1] and tonumber(bn[2] or '0') <= now then
+      local paced = tonumber(bn[2] or '0')
+      if not bn[1] and paced <= now then
         score = claimAt
         claimed = 1
+      elseif not bn[1] then
+        -- Due when the chat's interval ends: a sender taking it sooner
+        -- would only be told to wait.
+        score = paced
       end
     end
     if redis.call('ZADD', KEYS[11], 'NX', score, ARGV[10]) == 0 then claimed = 0 end
@@ -200,14 +205,31 @@ return 0
 // dueScript: KEYS sendq; ARGV now ms, lease ms, max. Returns the
 // claimed chats, then the time (ms) the earliest remaining chat is due,
 // or ” when none waits: an idle sender sleeps until then.
-var dueSrc = `
+var dueSrc = claimAllLua + `
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
-local till = tonumber(ARGV[1]) + tonumber(ARGV[2])
-for _, c in ipairs(due) do redis.call('ZADD', KEYS[1], till, c) end
+claimAll(KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), due)
 local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 local out = {first[2] or ''}
 for _, c in ipairs(due) do out[#out + 1] = c end
 return out
+`
+
+// claimAllLua gives the claiming scripts claimAll(key, till, members):
+// the members' scores become till, in one ZADD however many they are
+// (a due call claims as many as the sender has workers), in chunks that
+// stay within Lua's limit on unpacked arguments.
+const claimAllLua = `
+local function claimAll(key, till, members)
+  local args = {}
+  for i, m in ipairs(members) do
+    args[#args + 1] = till
+    args[#args + 1] = m
+    if #args == 2000 or i == #members then
+      redis.call('ZADD', key, unpack(args))
+      args = {}
+    end
+  end
+end
 `
 
 // tombstone ends the outbox entry that stands for a message erased
@@ -229,8 +251,15 @@ local function isTombstone(raw) return string.sub(raw, -#tombEnd) == tombEnd end
 // comes how many are queued, counted to 2 (one call for both): enough
 // for the sender to know the last message.
 var nextSrc = tombstoneLua + `
-if KEYS[3] and redis.call('EXISTS', KEYS[3]) == 1 then return {'blocked', ''} end
-local nxt = tonumber(redis.call('GET', KEYS[2]) or '0')
+local nxt
+if KEYS[3] then
+  -- Blocked and paced in one call: both are the chat's keys.
+  local bn = redis.call('MGET', KEYS[3], KEYS[2])
+  if bn[1] then return {'blocked', ''} end
+  nxt = tonumber(bn[2] or '0')
+else
+  nxt = tonumber(redis.call('GET', KEYS[2]) or '0')
+end
 if nxt > tonumber(ARGV[1]) then return {'wait', tostring(nxt)} end
 local first = redis.call('LRANGE', KEYS[1], 0, 1)
 if #first > 0 and isTombstone(first[1]) then
@@ -276,10 +305,10 @@ end
 // interval ms, retention s, chat, last ('1' when the sender lets the
 // chat go). The pop as in popScript, then, in the same step, the
 // schedule: a chat let go leaves it when its outbox is empty and is due
-// now when not; a chat kept is due after the interval. One step, because
-// a schedule changed without the pop (the pop failing with NOSCRIPT in a
-// pipeline) let another sender claim the chat and send the message
-// again. The schedule changes only when this call removed the message:
+// after the interval when not; a chat kept is due after the interval.
+// One step, because a schedule changed without the pop (the pop failing
+// with NOSCRIPT in a pipeline) let another sender claim the chat and
+// send the message again. The schedule changes only when this call removed the message:
 // a repeat after a lost reply comes when another sender may have
 // claimed the chat already, and making it due again, or due after the
 // interval, would let a third sender send its message a second time.
@@ -289,7 +318,9 @@ if iv > 0 then redis.call('SET', KEYS[2], now + iv, 'PX', iv + 1000) end
 local n = redis.call('LLEN', KEYS[1])
 if not popped then return n end
 if ARGV[6] == '1' then
-  if n == 0 then redis.call('ZREM', KEYS[3], ARGV[5]) else redis.call('ZADD', KEYS[3], now, ARGV[5]) end
+  -- A message that came meanwhile is due when the chat's interval ends,
+  -- not before: a sender taking it sooner would only be told to wait.
+  if n == 0 then redis.call('ZREM', KEYS[3], ARGV[5]) else redis.call('ZADD', KEYS[3], now + iv, ARGV[5]) end
 elseif iv > 0 then
   redis.call('ZADD', KEYS[3], 'XX', now + iv, ARGV[5])
 end
@@ -381,14 +412,13 @@ func ScriptSHA(name string) string {
 // bcClaimScript: KEYS todo; ARGV now ms, lease ms, max. Claims up to max
 // recipients due at now until now+lease: {'ok', members...}; {'wait'}
 // when some remain but none is due; {'done'} when none remains.
-var bcClaimSrc = `
+var bcClaimSrc = claimAllLua + `
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
 if #due == 0 then
   if redis.call('ZCARD', KEYS[1]) == 0 then return {'done'} end
   return {'wait'}
 end
-local till = tonumber(ARGV[1]) + tonumber(ARGV[2])
-for _, m in ipairs(due) do redis.call('ZADD', KEYS[1], till, m) end
+claimAll(KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), due)
 table.insert(due, 1, 'ok')
 return due
 `

@@ -79,6 +79,7 @@ func TestContract(t *testing.T) {
 		"commit keeps":         testCommitKeeps,
 		"cancel in flight":     testCancelInFlight,
 		"counts joined":        testCountsJoined,
+		"due claims many":      testDueClaimsMany,
 	}
 	for name, backend := range backends(t) {
 		open := func(t *testing.T, c conn, prefix string) *Store {
@@ -525,10 +526,30 @@ func testCountsJoined(t *testing.T, st *Store, rdb goredis.UniversalClient) {
 	}
 }
 
+// testDueClaimsMany: a due call claims every chat it returns, however
+// many (the claim is made in chunks, within Lua's argument limit).
+func testDueClaimsMany(t *testing.T, st *Store, rdb goredis.UniversalClient) {
+	const n = 5000
+	members := make([]goredis.Z, n)
+	for i := range members {
+		members[i] = goredis.Z{Score: float64(ms(t0)), Member: strconv.Itoa(100000 + i)}
+	}
+	if err := rdb.ZAdd(ctx, st.key("sendq"), members...).Err(); err != nil {
+		t.Fatal(err)
+	}
+	chats, _, err := st.Due(ctx, t0, n, time.Minute)
+	if err != nil || len(chats) != n {
+		t.Fatalf("Due = %d chats, %v; want %d", len(chats), err, n)
+	}
+	if again, _, err := st.Due(ctx, t0.Add(time.Second), n, time.Minute); err != nil || len(again) != 0 {
+		t.Fatalf("within the lease Due gave %d chats again (%v)", len(again), err)
+	}
+}
+
 // testCommitClaim: on one server, a commit that queues an idle chat's
 // first messages claims its lane for the local sender; a retry of the
-// commit learns of the claim; a chat that is blocked, busy or within its
-// per-chat interval is scheduled as usual; counts are made once however
+// commit learns of the claim; a chat that is blocked or busy is
+// scheduled as usual, one within its per-chat interval for its end; counts are made once however
 // often a commit is tried. In a cluster nothing is claimed.
 func testCommitClaim(t *testing.T, st *Store, _ goredis.UniversalClient) {
 	now := time.Now().Truncate(time.Millisecond)
@@ -611,10 +632,14 @@ func testCommitClaim(t *testing.T, st *Store, _ goredis.UniversalClient) {
 		t.Fatal("claimed a chat with nothing to send")
 	}
 	chats := due(now)
-	for _, c := range []bot.ChatID{51, 52} {
-		if !slices.Contains(chats, c) {
-			t.Errorf("chat %d not due at once (due: %v)", c, chats)
-		}
+	if !slices.Contains(chats, 51) {
+		t.Errorf("the blocked chat is not due at once (due: %v)", chats)
+	}
+	if slices.Contains(chats, 52) {
+		t.Error("a chat within its per-chat interval is due before it ends")
+	}
+	if !slices.Contains(due(now.Add(time.Second)), 52) {
+		t.Error("a chat within its per-chat interval is not due when it ends")
 	}
 	if slices.Contains(chats, 53) {
 		t.Error("a chat with nothing to send is scheduled")

@@ -76,6 +76,7 @@ var Tests = []Test{
 	{"release", testRelease},
 	{"maybe sent", testMaybeSent},
 	{"settle schedule", testSettleSchedule},
+	{"let go, paced", testLetGoPaced},
 	{"defer", testDefer},
 	{"hold", testHold},
 	{"due order", testDueOrder},
@@ -601,6 +602,25 @@ func testSettleSchedule(t *testing.T, b Backend) {
 	// Sent of a message that is not at the head removes nothing.
 	if n, _ := st.Settle(ctx, 23, "1-0", t0.Add(3*time.Second), 0, false); n != 1 {
 		t.Fatalf("Sent of an id not at the head left %d, want 1", n)
+	}
+}
+
+// testLetGoPaced: a chat its sender lets go with a message that came
+// meanwhile is due when its interval ends, not at once: a sender taking
+// it sooner would only be told to wait (two more calls to the store).
+func testLetGoPaced(t *testing.T, b Backend) {
+	st := b.Store
+	mustBegin(t, st, 24, 1, "a")
+	mustCommit(t, st, 24, "a", bot.Commit{UpdateID: 1, Now: t0, Out: []bot.OutMessage{msg("1-0", "x"), msg("1-1", "y")}})
+	st.Due(ctx, t0, 10, time.Minute)
+	if n, err := st.Settle(ctx, 24, "1-0", t0, time.Second, true); err != nil || n != 1 {
+		t.Fatalf("Settle (let go) = %d, %v; want 1 left", n, err)
+	}
+	if chats, _, _ := st.Due(ctx, t0.Add(999*time.Millisecond), 10, time.Minute); len(chats) != 0 {
+		t.Fatalf("chat due before its interval: %v", chats)
+	}
+	if chats, _, _ := st.Due(ctx, t0.Add(time.Second), 10, time.Minute); len(chats) != 1 {
+		t.Fatalf("chat not due after its interval: %v", chats)
 	}
 }
 

@@ -56,7 +56,10 @@ func readTallies(t *testing.T, addr string, chats []int64) tallies {
 				continue // CountOnce's marks, not counts
 			}
 			n, _ := strconv.ParseInt(v, 10, 64)
-			tl.Stats[f] += n
+			// An update's counts share one field, "conv:en|decision:answer".
+			for _, name := range strings.Split(f, "|") {
+				tl.Stats[name] += n
+			}
 		}
 	}
 	keys, _ = rdb.Keys(ctx, "witaj:gaps:*").Result()
@@ -69,7 +72,8 @@ func readTallies(t *testing.T, addr string, chats []int64) tallies {
 	tl.SlackIDs = rdb.SCard(ctx, "witaj:{slack:"+consultants+"}:ids").Val()
 	tl.SlackLeft = rdb.LLen(ctx, "witaj:{slack:"+consultants+"}:out").Val()
 	for _, c := range chats {
-		tl.Seen[c] = rdb.ZCard(ctx, fmt.Sprintf("witaj:{chat:%d}:seen", c)).Val()
+		// Handled ids only: a failing id's count is a negative score.
+		tl.Seen[c] = rdb.ZCount(ctx, fmt.Sprintf("witaj:{chat:%d}:seen", c), "(0", "+inf").Val()
 		tl.Audit[c] = rdb.LLen(ctx, fmt.Sprintf("witaj:{chat:%d}:audit", c)).Val()
 	}
 	return tl

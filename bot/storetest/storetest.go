@@ -576,12 +576,7 @@ func testSettleSchedule(t *testing.T, b Backend) {
 	if n, err := st.Settle(ctx, 23, "1-0", t0, time.Second, false); err != nil || n != 2 {
 		t.Fatalf("Sent = %d, %v; want 2 left", n, err)
 	}
-	if chats, _, _ := st.Due(ctx, t0.Add(500*time.Millisecond), 10, time.Minute); len(chats) != 0 {
-		t.Fatalf("chat due before its interval: %v", chats)
-	}
-	if chats, _, _ := st.Due(ctx, t0.Add(time.Second), 10, time.Minute); len(chats) != 1 {
-		t.Fatalf("chat not due after its interval: %v", chats)
-	}
+	dueAfter(t, st, t0, time.Second)
 	// Sent again, as a retry after a lost reply, once another sender has
 	// claimed the chat: its claim stands.
 	if n, err := st.Settle(ctx, 23, "1-0", t0.Add(time.Second), time.Second, false); err != nil || n != 2 {
@@ -616,10 +611,17 @@ func testLetGoPaced(t *testing.T, b Backend) {
 	if n, err := st.Settle(ctx, 24, "1-0", t0, time.Second, true); err != nil || n != 1 {
 		t.Fatalf("Settle (let go) = %d, %v; want 1 left", n, err)
 	}
-	if chats, _, _ := st.Due(ctx, t0.Add(999*time.Millisecond), 10, time.Minute); len(chats) != 0 {
+	dueAfter(t, st, t0, time.Second)
+}
+
+// dueAfter checks that the one chat scheduled is due at from+interval,
+// and not a millisecond before; the check claims it.
+func dueAfter(t *testing.T, st bot.Store, from time.Time, interval time.Duration) {
+	t.Helper()
+	if chats, _, _ := st.Due(ctx, from.Add(interval-time.Millisecond), 10, time.Minute); len(chats) != 0 {
 		t.Fatalf("chat due before its interval: %v", chats)
 	}
-	if chats, _, _ := st.Due(ctx, t0.Add(time.Second), 10, time.Minute); len(chats) != 1 {
+	if chats, _, _ := st.Due(ctx, from.Add(interval), 10, time.Minute); len(chats) != 1 {
 		t.Fatalf("chat not due after its interval: %v", chats)
 	}
 }

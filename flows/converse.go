@@ -43,6 +43,11 @@ const (
 	// stayCoverage: a follow-up whose words the topic at hand knows at
 	// least this well is answered from it when no other topic is sure.
 	stayCoverage = 0.5
+	// conditionalWords is the longest follow-up opening with a condition
+	// that is read as one about the topic at hand; a longer one asks a
+	// question of its own ("а якщо мене на роботі ображають …, куди
+	// скаржитись?").
+	conditionalWords = 9
 )
 
 // turn is one typed question as both readers see it.
@@ -234,6 +239,17 @@ func (st *step) followUp(t *turn) bool {
 	if top := res.Candidates[0].Entry; top.ID != ctx.ID {
 		weak := res.Confidence < newTopicConfidence
 		switch {
+		case rd.Conditional && rd.Words <= conditionalWords && st.e.matcher.Coverage(rd.Rest, ctx.ID) >= minCoverage:
+			// "а если у меня нет страховки?" after the family doctor: the
+			// insurance it names is the case asked about, the doctor the
+			// subject, and the topic at hand speaks of such cases. "what
+			// if I get sick at night?" after PESEL, whose text knows none
+			// of it, moves on.
+			st.s.Misses = 0
+			if !st.facetOf(ctx, rd) && st.speaks(t) {
+				st.answer(ctx)
+			}
+			return true
 		case dependent && rd.Topical == 0:
 			// Nothing in the message names another topic ("а це
 			// безкоштовно?"): whatever the matcher makes of its few

@@ -2,6 +2,7 @@ package flows
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,6 +62,34 @@ func TestFollowUpSharingWords(t *testing.T) {
 				"чи має бути договір українською?"},
 			[]string{"work.contracts"}},
 	})
+}
+
+// TestConditionalFollowUp: a follow-up that opens with a condition asks
+// about the topic at hand in that case, though it names another topic,
+// when the topic at hand speaks of such cases and the message is short.
+// The chats are written in the evaluation's format (expect: ^topic, a
+// follow-up; topic, a new question) and played as the evaluation does,
+// consultant cases opened.
+func TestConditionalFollowUp(t *testing.T) {
+	const chats = `
+c1	en	health.family-doctor	how do I register with a family doctor?
+c1	en	^health.family-doctor	what if I don't have NFZ insurance yet?
+c2	pl	legal.citizenship	jak dostać obywatelstwo polskie?
+c2	pl	^legal.citizenship	a jeśli mój mąż jest Polakiem?
+c3	en	legal.pesel	how do i get a pesel number?
+c3	en	health.after-hours	what if I get sick at night?
+c4	uk	help.trafficking	знайома каже, що її тримають на фермі й забрали паспорт. куди звертатися?
+c4	uk	help.discrimination	а якщо мене на роботі ображають через те, що я українка, куди скаржитись?
+`
+	turns, err := ParseDialogues("chats", strings.NewReader(strings.TrimPrefix(chats, "\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range shippedEngine(t, DefaultConfig()).PlayDialogues(turns, evalStart) {
+		if !r.OK {
+			t.Errorf("%s %q: want %s, got %+v", r.Turn.Dialogue, r.Turn.Text, r.Turn.Expect, r.Outcome)
+		}
+	}
 }
 
 // lastAnswerCase is a short chat and the topics its last message is

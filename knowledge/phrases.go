@@ -40,11 +40,13 @@ type Phrasebook struct {
 	contact   phraseSet
 	humanFull phraseSet
 	opening   phraseSet
-	pointing  phraseSet
-	facets    phraseSet // tag: index into Facets
-	joins     phraseSet
-	starts    phraseSet
-	places    phraseSet
+	// conditional opens a follow-up with a condition ("а если …").
+	conditional phraseSet
+	pointing    phraseSet
+	facets      phraseSet // tag: index into Facets
+	joins       phraseSet
+	starts      phraseSet
+	places      phraseSet
 	// placesRaw holds place names too short to survive folding ("США"
 	// folds to "sa", as Polish "są" does); they are matched as written.
 	placesRaw map[string]bool
@@ -71,6 +73,10 @@ type Reading struct {
 	// Opening reports a follow-up opener at the start ("and …", "а …");
 	// Pointing a word that points back ("it", "tam", "це").
 	Opening, Pointing bool
+	// Conditional reports a follow-up that opens with a condition ("а
+	// если у меня нет страховки?", "what if I'm only on umowa o
+	// dzielo?"): what it names is the case asked about, not its subject.
+	Conditional bool
 	// Facets are the facets the message asks about, most specific first.
 	Facets []Facet
 	// Parts are the questions of a message that asks several, folded;
@@ -130,6 +136,9 @@ func (p *Phrasebook) Read(text string) Reading {
 	if n, _ := p.opening.longestAt(rest, 0); n > 0 {
 		r.Opening = true
 	}
+	if n, _ := p.conditional.longestAt(rest, 0); n > 0 {
+		r.Conditional = true
+	}
 	r.Pointing = p.pointing.any(rest)
 	r.Topical = p.topical(rest)
 	r.Facets = p.facetCues(rest)
@@ -143,7 +152,7 @@ func (p *Phrasebook) Read(text string) Reading {
 // topical counts the words no cue phrase or function word accounts for.
 func (p *Phrasebook) topical(toks []string) int {
 	covered := make([]bool, len(toks))
-	for _, set := range []*phraseSet{&p.filler, &p.opening, &p.pointing, &p.facets, &p.social} {
+	for _, set := range []*phraseSet{&p.filler, &p.opening, &p.conditional, &p.pointing, &p.facets, &p.social} {
 		for i := range toks {
 			if n, _ := set.longestAt(toks, i); n > 0 {
 				for j := i; j < i+n; j++ {

@@ -33,9 +33,10 @@ type humanFields struct {
 }
 
 type followupFields struct {
-	Opening  map[string][]string            `yaml:"opening"`
-	Pointing map[string][]string            `yaml:"pointing"`
-	Facets   map[string]map[string][]string `yaml:"facets"`
+	Opening     map[string][]string            `yaml:"opening"`
+	Conditional map[string][]string            `yaml:"conditional"`
+	Pointing    map[string][]string            `yaml:"pointing"`
+	Facets      map[string]map[string][]string `yaml:"facets"`
 }
 
 type splitFields struct {
@@ -115,6 +116,7 @@ func decodePhrasebook(path string, src []byte) (*Phrasebook, Problems) {
 	all("human.contact", f.Human.Contact, &pb.contact)
 	all("human.phrases", f.Human.Phrases, &pb.humanFull)
 	all("followup.opening", f.Followup.Opening, &pb.opening)
+	all("followup.conditional", f.Followup.Conditional, &pb.conditional)
 	all("followup.pointing", f.Followup.Pointing, &pb.pointing)
 	for _, name := range sortedKeys(f.Followup.Facets) {
 		tag := slices.Index(Facets(), Facet(name))

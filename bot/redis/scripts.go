@@ -6,10 +6,8 @@ import goredis "github.com/redis/go-redis/v9"
 // key, and receives all key names in KEYS, so it runs on Redis Cluster.
 
 // beginScript: KEYS seen, lock, session; ARGV update id, token, lease ms.
-// In seen, a handled id's score is when it was handled; a negative score
-// counts an unhandled id's failed attempts (failScript).
-var beginSrc = `
-if tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1]) or '0') > 0 then return {'dup', ''} end
+var beginSrc = handledLua + `
+if handled(ARGV[1]) then return {'dup', ''} end
 if not redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3], 'NX') then
   if redis.call('GET', KEYS[2]) ~= ARGV[2] then return {'busy', ''} end
   redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
@@ -52,12 +50,12 @@ return {'ok', redis.call('GET', KEYS[3]) or ''}
 // A claim's score ends in .5 ms, which no other writer of the schedule
 // uses (they write whole ms), so that only this commit's retry can take
 // it for its own.
-var commitSrc = tombstoneLua + `
+var commitSrc = tombstoneLua + handledLua + `
 local sched = tonumber(ARGV[9])
 local claimAt = tonumber(ARGV[3]) + sched + 0.5
 local held = redis.call('GET', KEYS[2]) == ARGV[2]
 if not held or ARGV[14] == '1' then
-  if tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1]) or '0') > 0 then
+  if handled(ARGV[1]) then
     if held then redis.call('DEL', KEYS[2]) end
     local mine = 0
     if sched > 0 and tonumber(redis.call('ZSCORE', KEYS[11], ARGV[10]) or '0') == claimAt then mine = 1 end
@@ -158,7 +156,7 @@ local nextSeen = 0
 local keep = tonumber(ARGV[12])
 if keep > 0 then
   redis.call('SET', KEYS[2], ARGV[2], 'PX', keep)
-  if tonumber(redis.call('ZSCORE', KEYS[1], ARGV[13]) or '0') > 0 then nextSeen = 1 end
+  if handled(ARGV[13]) then nextSeen = 1 end
 else
   redis.call('DEL', KEYS[2])
 end
@@ -169,9 +167,9 @@ return {n, claimed, nextSeen}
 // is the id's score in seen, negative, so that the commit that handles
 // the id at last replaces it with its time: no command of the answer
 // path clears it. An id handled already keeps its time.
-var failSrc = `
+var failSrc = handledLua + `
 local n = 0
-if tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1]) or '0') <= 0 then
+if not handled(ARGV[1]) then
   n = -tonumber(redis.call('ZINCRBY', KEYS[1], -1, ARGV[1]))
   redis.call('EXPIRE', KEYS[1], ARGV[3])
 end
@@ -212,6 +210,14 @@ local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 local out = {first[2] or ''}
 for _, c in ipairs(due) do out[#out + 1] = c end
 return out
+`
+
+// handledLua gives the scripts whose KEYS[1] is a chat's seen set
+// handled(id): whether the update was handled. In seen, a handled id's
+// score is when it was handled (ms, positive); a negative score counts
+// an unhandled id's failed attempts (failScript).
+const handledLua = `
+local function handled(id) return tonumber(redis.call('ZSCORE', KEYS[1], id) or '0') > 0 end
 `
 
 // claimAllLua gives the claiming scripts claimAll(key, till, members):

@@ -312,7 +312,7 @@ func writeAllocs(b *testing.B, prefix, name string) {
 }
 
 // BenchmarkServeProcess is BenchmarkWebhookPath at raised rates against
-// a ` + "`witaj serve`" + ` process of its own, configured as an operator would,
+// a `witaj serve` process of its own, configured as an operator would,
 // so that the allocations counted are witaj's alone
 // (go_memstats_mallocs_total on its /metrics), not the load client's and
 // the fake Telegram's. WITAJ_BINARY runs another build (an older commit)

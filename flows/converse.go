@@ -245,20 +245,12 @@ func (st *step) followUp(t *turn) bool {
 			// subject, and the topic at hand speaks of such cases. "what
 			// if I get sick at night?" after PESEL, whose text knows none
 			// of it, moves on.
-			st.s.Misses = 0
-			if !st.facetOf(ctx, rd) && st.speaks(t) {
-				st.answer(ctx)
-			}
-			return true
+			return st.stay(ctx, t)
 		case dependent && rd.Topical == 0:
 			// Nothing in the message names another topic ("а це
 			// безкоштовно?"): whatever the matcher makes of its few
 			// words, it asks about the topic at hand.
-			st.s.Misses = 0
-			if !st.facetOf(ctx, rd) && st.speaks(t) {
-				st.answer(ctx)
-			}
-			return true
+			return st.stay(ctx, t)
 		case dependent && weak && !res.Candidates[0].Named() && st.facetOf(ctx, rd):
 			// "а если опоздаю?" asks about the deadline of the topic at
 			// hand, though another topic knows the word a little better.
@@ -271,11 +263,7 @@ func (st *step) followUp(t *turn) bool {
 			// every residence topic has an application, and the one at
 			// hand knows the words as well as any. A keyword of the other
 			// topic ("а прописку где сделать?" after PESEL) moves on.
-			st.s.Misses = 0
-			if !st.facetOf(ctx, rd) && st.speaks(t) {
-				st.answer(ctx)
-			}
-			return true
+			return st.stay(ctx, t)
 		case res.Decision == knowledge.Direct || !dependent:
 			// Another topic, even with the head start: a new question.
 			t.res = res
@@ -316,6 +304,17 @@ func (st *step) followUp(t *turn) bool {
 	}
 	st.s.Misses = 0
 	if st.speaks(t) {
+		st.answer(ctx)
+	}
+	return true
+}
+
+// stay answers a follow-up from the topic at hand: the section it asks
+// for, else the whole answer again (unless speaks says a repeat would
+// only echo what a user waiting for a consultant has just read).
+func (st *step) stay(ctx *knowledge.Entry, t *turn) bool {
+	st.s.Misses = 0
+	if !st.facetOf(ctx, t.rd) && st.speaks(t) {
 		st.answer(ctx)
 	}
 	return true
